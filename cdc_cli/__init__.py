@@ -1,0 +1,1 @@
+"""The ``cdc`` command line: one entry point, one sub-command per component."""

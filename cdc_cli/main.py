@@ -1,0 +1,26 @@
+"""Entry point of the ``cdc`` console script."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from cdc_stack import cli as stack_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cdc", description="cdc-pipeline command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    stack_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "stack":
+        return stack_cli.run(args)
+    raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown ones
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The sink service: Kafka -> idempotent upserts with soft deletes into PostgreSQL."""

@@ -1,0 +1,31 @@
+"""Errors of the local stack.
+
+    StackError
+     ├── ResolveError        a Maven artifact or a binary could not be had
+     └── ServiceStartError   a service did not become ready; carries its log tail
+"""
+
+from __future__ import annotations
+
+
+class StackError(Exception):
+    """Base of every local-stack error."""
+
+
+class ResolveError(StackError):
+    """A dependency (Maven artifact, PostgreSQL binaries, java) is missing."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(f"could not resolve {what}: {detail}")
+        self.what = what
+        self.detail = detail
+
+
+class ServiceStartError(StackError):
+    """A service exited or did not answer its readiness probe in time."""
+
+    def __init__(self, service: str, reason: str, log_tail: str) -> None:
+        super().__init__(f"{service} failed to start: {reason}\n--- last lines of its log ---\n{log_tail}")
+        self.service = service
+        self.reason = reason
+        self.log_tail = log_tail

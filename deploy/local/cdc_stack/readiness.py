@@ -1,0 +1,38 @@
+"""Readiness probes: each asks the real service a real question.
+
+Kafka answers a metadata request naming our broker, the registry answers a GET on its
+Confluent-compatible API, PostgreSQL answers ``select 1``, Connect lists its plugins.
+"""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+from confluent_kafka.admin import AdminClient
+
+
+def kafka(bootstrap: str) -> bool:
+    # log_level 0: connection refusals while the broker boots are expected, not news.
+    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000,
+                         "log_level": 0})
+    try:
+        metadata = admin.list_topics(timeout=2)
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return False
+    return bool(metadata.brokers)
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def postgres(dsn: str) -> bool:
+    try:
+        with psycopg.connect(dsn, connect_timeout=2) as conn:
+            row = conn.execute("select 1").fetchone()
+    except psycopg.Error:
+        return False
+    return row == (1,)

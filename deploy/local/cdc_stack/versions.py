@@ -1,0 +1,17 @@
+"""Engine versions, recorded once.
+
+PyFlink and the Flink Kafka connector must be a matching pair: the connector's version
+suffix names the Flink minor it is built for. PyFlink 2.3 has no released connector yet,
+so the newest usable pair is 2.2.1 / 5.0.0-2.2. The Maven poms in deploy/local/maven pin the
+same versions; tests/unit/test_versions.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+PYFLINK = "2.2.1"
+FLINK_KAFKA_CONNECTOR = "5.0.0-2.2"
+KAFKA = "4.3.1"
+APICURIO_REGISTRY = "3.3.3"
+DEBEZIUM = "3.6.1.Final"
+
+FLINK_KAFKA_CONNECTOR_JAR = f"flink-sql-connector-kafka-{FLINK_KAFKA_CONNECTOR}.jar"

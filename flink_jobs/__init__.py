@@ -1,0 +1,1 @@
+"""PyFlink jobs: pipeline wiring at the edge, pure per-record logic in cdc_core."""
