@@ -25,7 +25,8 @@ class ServiceStartError(StackError):
     """A service exited or did not answer its readiness probe in time."""
 
     def __init__(self, service: str, reason: str, log_tail: str) -> None:
-        super().__init__(f"{service} failed to start: {reason}\n--- last lines of its log ---\n{log_tail}")
+        super().__init__(
+            f"{service} failed to start: {reason}\n--- last lines of its log ---\n{log_tail}")
         self.service = service
         self.reason = reason
         self.log_tail = log_tail

@@ -47,7 +47,7 @@ def cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def start(java: str, cache: Path, run_dir: Path, port: int, controller_port: int,
+def start(java: str, cache: Path, run_dir: Path, *, port: int, controller_port: int,
           jvm_opts: list[str]) -> ProcessRecord:
     """Format the storage (first start only) and launch the broker."""
     work = run_dir / "kafka"

@@ -10,6 +10,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from cdc_stack.errors import ResolveError, ServiceStartError
@@ -47,10 +48,17 @@ def _own(path: Path, user: str | None) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def start(run_dir: Path, port: int, name: str = "postgres") -> ProcessRecord:
+def data_home(run_dir: Path, name: str = "postgres") -> Path:
+    """Where the cluster lives: in the run dir, or, when run as the postgres user, in a
+    private folder under the temp dir (the run dir's parents may not let that user in)."""
+    if _run_as() is None:
+        return run_dir / name
+    return Path(tempfile.mkdtemp(prefix=f"cdc-{name}-"))
+
+
+def start(run_dir: Path, work: Path, port: int, name: str = "postgres") -> ProcessRecord:
     """initdb (first start only) and launch ``postgres`` on 127.0.0.1:``port``."""
     user = _run_as()
-    work = run_dir / name
     data, sockets = work / "data", work / "sockets"
     for path in (work, sockets):
         path.mkdir(parents=True, exist_ok=True)

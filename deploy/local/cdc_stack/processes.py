@@ -8,6 +8,7 @@ helpers) go with it and nothing is orphaned.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,7 +36,7 @@ def _start_ticks(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[19])
 
 
-def spawn(name: str, argv: list[str], log_file: Path, env: dict[str, str] | None = None,
+def spawn(name: str, argv: list[str], log_file: Path, *, env: dict[str, str] | None = None,
           cwd: Path | None = None, user: str | None = None) -> ProcessRecord:
     """Start ``argv`` detached in its own session with stdout+stderr appended to ``log_file``."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -58,10 +59,8 @@ def is_running(rec: ProcessRecord) -> bool:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def stop(rec: ProcessRecord, sig: int = signal.SIGTERM, timeout_s: float = 20.0) -> None:
@@ -84,10 +83,8 @@ def stop(rec: ProcessRecord, sig: int = signal.SIGTERM, timeout_s: float = 20.0)
 
 
 def _kill_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def group_members(pgid: int) -> list[int]:

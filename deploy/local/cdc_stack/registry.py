@@ -16,7 +16,7 @@ CCOMPAT_PATH = "/apis/ccompat/v7"
 NATIVE_PATH = "/apis/registry/v3"
 
 
-def start(java: str, cache: Path, run_dir: Path, port: int, management_port: int,
+def start(java: str, cache: Path, run_dir: Path, *, port: int, management_port: int,
           jvm_opts: list[str]) -> ProcessRecord:
     """Launch the registry (in-memory storage) bound to 127.0.0.1."""
     work = run_dir / "registry"

@@ -31,7 +31,8 @@ class Component:
 
 COMPONENTS: dict[str, Component] = {
     "kafka": Component("kafka", "kafka.pom.xml",
-                       ("dependency:copy-dependencies", "-DincludeScope=runtime"), "outputDirectory"),
+                       ("dependency:copy-dependencies", "-DincludeScope=runtime"),
+                       "outputDirectory"),
     "connect": Component("connect", "connect.pom.xml",
                          ("dependency:copy-dependencies", "-DincludeScope=runtime"),
                          "outputDirectory"),

@@ -67,6 +67,7 @@ class StackState:
     processes: dict[str, ProcessRecord] = field(default_factory=dict)
     startup_s: dict[str, float] = field(default_factory=dict)
     total_startup_s: float = 0.0
+    extra_dirs: list[str] = field(default_factory=list)  # data kept outside run_dir
 
 
 def _jvm_opts(heap: str, quick_jit: bool) -> list[str]:
@@ -107,7 +108,8 @@ class LocalStack:
         for name, rec in reversed(list(self.state.processes.items())):
             stop(rec, sig=_STOP_SIGNAL.get(name, 15))
         if not keep_files:
-            shutil.rmtree(self.run_dir, ignore_errors=True)
+            for path in [*self.state.extra_dirs, str(self.run_dir)]:
+                shutil.rmtree(path, ignore_errors=True)
         else:
             self.state.processes = {}
             self._save()
@@ -124,7 +126,8 @@ class LocalStack:
         stack.state = StackState(
             run_dir=raw["run_dir"], endpoints=Endpoints(**raw["endpoints"]),
             processes={k: ProcessRecord(**v) for k, v in raw["processes"].items()},
-            startup_s=raw["startup_s"], total_startup_s=raw["total_startup_s"])
+            startup_s=raw["startup_s"], total_startup_s=raw["total_startup_s"],
+            extra_dirs=raw.get("extra_dirs", []))
         return stack
 
     # -- services ----------------------------------------------------------------------------
@@ -141,16 +144,18 @@ class LocalStack:
     def _start_kafka(self) -> Callable[[], bool]:
         port, cport = free_port(), free_port()
         s = self.settings
-        self._record(kafka.start(find_java(17, s.java), s.cache_dir, self.run_dir, port, cport,
-                                 _jvm_opts(s.kafka_heap, s.quick_jit)))
+        self._record(kafka.start(find_java(17, s.java), s.cache_dir, self.run_dir, port=port,
+                                 controller_port=cport,
+                                 jvm_opts=_jvm_opts(s.kafka_heap, s.quick_jit)))
         self.state.endpoints.kafka_bootstrap = f"127.0.0.1:{port}"
         return lambda: readiness.kafka(self.state.endpoints.kafka_bootstrap)
 
     def _start_registry(self) -> Callable[[], bool]:
         port, mport = free_port(), free_port()
         s = self.settings
-        self._record(registry.start(find_java(21, s.registry_java), s.cache_dir, self.run_dir, port, mport,
-                                    _jvm_opts(s.registry_heap, s.quick_jit)))
+        self._record(registry.start(find_java(21, s.registry_java), s.cache_dir, self.run_dir,
+                                    port=port, management_port=mport,
+                                    jvm_opts=_jvm_opts(s.registry_heap, s.quick_jit)))
         base = f"http://127.0.0.1:{port}"
         self.state.endpoints.registry_url = base + registry.CCOMPAT_PATH
         self.state.endpoints.registry_native_url = base + registry.NATIVE_PATH
@@ -158,7 +163,10 @@ class LocalStack:
 
     def _start_postgres(self) -> Callable[[], bool]:
         port = free_port()
-        self._record(postgres.start(self.run_dir, port))
+        home = postgres.data_home(self.run_dir)
+        if not home.is_relative_to(self.run_dir):
+            self.state.extra_dirs.append(str(home))
+        self._record(postgres.start(self.run_dir, home, port))
         self.state.endpoints.postgres_dsn = postgres.dsn(port)
         return lambda: readiness.postgres(self.state.endpoints.postgres_dsn)
 

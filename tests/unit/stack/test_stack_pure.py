@@ -1,0 +1,73 @@
+"""Unit tests of the local stack's pure parts: configs, ids, versions, JDK detection."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from cdc_stack import jdk, kafka, resolve, versions
+from cdc_stack.stack import StackSettings
+
+MAVEN = Path(resolve.MAVEN_DIR)
+
+
+def test_server_properties_bind_loopback_and_allow_flink_transactions(tmp_path: Path) -> None:
+    props = dict(line.split("=", 1) for line in
+                 kafka.server_properties(9092, 9093, tmp_path).splitlines() if line)
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:9093"
+    assert int(props["transaction.max.timeout.ms"]) >= 3_600_000
+    assert props["transaction.state.log.replication.factor"] == "1"
+    assert props["group.initial.rebalance.delay.ms"] == "0"
+
+
+def test_cluster_id_is_kafka_uuid_text() -> None:
+    ids = {kafka.cluster_id() for _ in range(50)}
+    assert len(ids) == 50
+    for cid in ids:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{22}", cid)
+        assert len(base64.urlsafe_b64decode(cid + "==")) == 16
+
+
+@pytest.mark.parametrize(("pom", "prop", "value"), [
+    ("kafka.pom.xml", "kafka.version", versions.KAFKA),
+    ("connect.pom.xml", "kafka.version", versions.KAFKA),
+    ("archives.pom.xml", "apicurio.version", versions.APICURIO_REGISTRY),
+    ("archives.pom.xml", "flink.kafka.connector.version", versions.FLINK_KAFKA_CONNECTOR),
+    ("archives.pom.xml", "debezium.version", versions.DEBEZIUM),
+])
+def test_poms_pin_the_recorded_versions(pom: str, prop: str, value: str) -> None:
+    assert f"<{prop}>{value}</{prop}>" in (MAVEN / pom).read_text()
+
+
+def test_pyflink_pin_matches_connector_suffix() -> None:
+    pyproject = (MAVEN.parents[2] / "pyproject.toml").read_text()
+    assert f'"apache-flink=={versions.PYFLINK}"' in pyproject
+    flink_minor = ".".join(versions.PYFLINK.split(".")[:2])
+    assert versions.FLINK_KAFKA_CONNECTOR.endswith(f"-{flink_minor}")
+
+
+def test_resolve_marker_tracks_pom_content(tmp_path: Path) -> None:
+    assert not resolve.is_resolved(tmp_path, "kafka")
+    marker = tmp_path / ".resolved" / "kafka"
+    marker.parent.mkdir()
+    marker.write_text("stale-hash")
+    assert not resolve.is_resolved(tmp_path, "kafka")
+
+
+def test_jdk_major_version_read_from_release_file(tmp_path: Path) -> None:
+    home = tmp_path / "jdk"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "java").write_text("")
+    (home / "release").write_text('IMPLEMENTOR="x"\nJAVA_VERSION="21.0.4"\n')
+    assert jdk.major_version(home / "bin" / "java") == 21
+    assert jdk.find_java(99, preferred="/opt/java") == "/opt/java"
+
+
+def test_settings_reject_unknown_keys_naming_them() -> None:
+    with pytest.raises(ValidationError, match="no_such_key"):
+        StackSettings(no_such_key=1)  # type: ignore[call-arg]
