@@ -19,10 +19,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from cdc_stack import LocalStack, StackSettings, resolve
-from cdc_stack.versions import FLINK_KAFKA_CONNECTOR_JAR
 from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg import sql
+
+from cdc_stack import LocalStack, StackSettings, resolve
+from cdc_stack.versions import FLINK_KAFKA_CONNECTOR_JAR
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,134 @@
+"""Avro bodies in Confluent framing: decode with a per-id schema cache, encode for producing.
+
+The registry lookup is I/O, so the caller supplies it as ``fetch_schema(schema_id) ->
+schema JSON text`` (for example ``lambda i: client.get_schema(i).schema_str``).  Each id is
+fetched and parsed once per decoder; fastavro's parsed form is reused for every record,
+which is what keeps decoding fast.
+
+A failed lookup becomes ``DecodeError("unknown_schema_id")`` only when the schema really
+does not exist: a ``LookupError`` (``KeyError`` ...) or an error carrying
+``http_status_code == 404`` (what confluent-kafka's ``SchemaRegistryError`` carries).  Any
+other failure (registry down, timeout) propagates unchanged, so the job restarts from its
+checkpoint instead of dead-lettering perfectly good records.  Pass ``is_unknown`` to
+change that rule.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import fastavro
+
+from cdc_core.errors import DecodeError
+from cdc_core.framing import frame, unframe
+
+# fastavro's parsed schema: an opaque value only fastavro reads.
+ParsedSchema = Any
+SchemaFetcher = Callable[[int], str]
+
+
+def registry_not_found(exc: Exception) -> bool:
+    """Whether a lookup failure means "no such schema" rather than "registry trouble"."""
+    return isinstance(exc, LookupError) or getattr(exc, "http_status_code", None) == 404
+
+
+def parse(schema: dict[str, Any] | str) -> ParsedSchema:
+    """Parse schema JSON (text or dict) once, for repeated ``encode``/``read_record``."""
+    as_json = json.loads(schema) if isinstance(schema, str) else schema
+    return fastavro.parse_schema(as_json)
+
+
+def encode(parsed_schema: ParsedSchema, record: dict[str, Any]) -> bytes:
+    """Avro binary body of ``record`` (no framing)."""
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, parsed_schema, record)
+    return buffer.getvalue()
+
+
+def encode_framed(schema_id: int, parsed_schema: ParsedSchema, record: dict[str, Any]) -> bytes:
+    """Avro body of ``record`` in Confluent framing, ready to produce."""
+    return frame(schema_id, encode(parsed_schema, record))
+
+
+def read_record(parsed_schema: ParsedSchema, body: bytes | memoryview) -> dict[str, Any]:
+    """Read exactly one record from ``body``; anything unreadable or left over is corrupt."""
+    buffer = io.BytesIO(body)
+    try:
+        record = fastavro.schemaless_reader(buffer, parsed_schema, None)
+    except Exception as exc:  # untrusted bytes: any reader failure means the input is bad
+        raise DecodeError(f"cannot read Avro body: {exc!r}", reason="corrupt_avro") from exc
+    trailing = len(body) - buffer.tell()
+    if trailing:
+        raise DecodeError(f"{trailing} trailing bytes after the record", reason="corrupt_avro")
+    if not isinstance(record, dict):
+        raise DecodeError(f"writer schema yields {type(record).__name__}, not a record",
+                          reason="corrupt_avro")
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    schema: dict[str, Any]
+    parsed: ParsedSchema
+
+
+class AvroDecoder:
+    """Decodes Confluent-framed Avro records, fetching each writer schema once."""
+
+    def __init__(
+        self,
+        fetch_schema: SchemaFetcher,
+        *,
+        is_unknown: Callable[[Exception], bool] = registry_not_found,
+    ) -> None:
+        self._fetch = fetch_schema
+        self._is_unknown = is_unknown
+        self._cache: dict[int, _Entry] = {}
+
+    def decode(self, data: bytes | None) -> tuple[int, dict[str, Any]]:
+        """(writer schema id, record) of framed ``data``; raises ``DecodeError``."""
+        schema_id, body = unframe(data)
+        try:
+            return schema_id, read_record(self._entry(schema_id).parsed, body)
+        except DecodeError as err:
+            err.raw = err.raw if err.raw is not None else bytes(data or b"")
+            raise
+
+    def schema_of(self, schema_id: int) -> dict[str, Any]:
+        """The writer schema JSON for ``schema_id`` (a copy: the cache stays intact)."""
+        return copy.deepcopy(self._entry(schema_id).schema)
+
+    def parsed_schema_of(self, schema_id: int) -> ParsedSchema:
+        """fastavro's parsed form of ``schema_id``, e.g. to re-encode with the same schema."""
+        return self._entry(schema_id).parsed
+
+    def _entry(self, schema_id: int) -> _Entry:
+        entry = self._cache.get(schema_id)
+        if entry is None:
+            entry = self._cache[schema_id] = self._load(schema_id)
+        return entry
+
+    def _load(self, schema_id: int) -> _Entry:
+        try:
+            text = self._fetch(schema_id)
+        except Exception as exc:
+            if not self._is_unknown(exc):
+                raise
+            raise DecodeError(f"schema id {schema_id} is not registered: {exc!r}",
+                              reason="unknown_schema_id") from exc
+        return _parse_entry(schema_id, text)
+
+
+def _parse_entry(schema_id: int, text: str) -> _Entry:
+    """Parse registry text; a schema that is not valid Avro is as good as unknown."""
+    try:
+        schema = json.loads(text)
+        return _Entry(schema=schema, parsed=fastavro.parse_schema(schema))
+    except Exception as exc:  # fastavro raises several types for invalid schemas
+        raise DecodeError(f"schema id {schema_id} is not valid Avro: {exc!r}",
+                          reason="unknown_schema_id") from exc
