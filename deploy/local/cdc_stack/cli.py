@@ -25,6 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                          help="run directory holding data, logs and stack.json "
                               "(default: $CDC_STACK_DIR or .cdc-stack)")
         cmd.set_defaults(handler=_HANDLERS[name])
+        if name == "up":
+            cmd.add_argument("--connect", action="store_true",
+                             help="also start Kafka Connect with the Debezium PostgreSQL plugin")
     res = sub.add_parser("resolve", help="download the engines' JARs from Maven Central")
     res.add_argument("--all", action="store_true", help="also Kafka Connect and Debezium")
     res.set_defaults(handler=_resolve)
@@ -33,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _print_state(state: StackState, alive: dict[str, bool] | None = None) -> None:
     ep = state.endpoints
     rows = [("kafka bootstrap", ep.kafka_bootstrap), ("schema registry", ep.registry_url),
-            ("postgres dsn", ep.postgres_dsn)]
+            ("postgres dsn", ep.postgres_dsn), ("kafka connect", ep.connect_url)]
     for label, value in rows:
         if value:
             print(f"{label:<16} {value}")
@@ -53,7 +56,10 @@ def _up(args: argparse.Namespace) -> int:
         print(f"a stack is already running in {run_dir}; run `cdc stack down` first",
               file=sys.stderr)
         return 1
-    stack = LocalStack(StackSettings(), run_dir)
+    settings = StackSettings()
+    if args.connect and "connect" not in settings.services:
+        settings = settings.model_copy(update={"services": (*settings.services, "connect")})
+    stack = LocalStack(settings, run_dir)
     _print_state(stack.up())
     return 0
 

@@ -36,3 +36,12 @@ def postgres(dsn: str) -> bool:
     except psycopg.Error:
         return False
     return row == (1,)
+
+
+def connect(url: str) -> bool:
+    """Connect answers and has loaded the Debezium PostgreSQL connector plugin."""
+    try:
+        response = httpx.get(url + "/connector-plugins", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and "PostgresConnector" in response.text

@@ -13,7 +13,8 @@ from cdc_stack import resolve
 from cdc_stack.processes import ProcessRecord, spawn
 
 CCOMPAT_PATH = "/apis/ccompat/v7"
-NATIVE_PATH = "/apis/registry/v3"
+# The Kafka Connect converter (Apicurio 2.6) speaks the v2 API, which 3.x still serves.
+V2_PATH = "/apis/registry/v2"
 
 
 def start(java: str, cache: Path, run_dir: Path, *, port: int, management_port: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,9 +96,23 @@ def resolve(cache: Path, names: Iterable[str] = CORE) -> None:
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
             raise ResolveError(name, f"mvn exited {proc.returncode}\n{tail}")
+        if name == "converter":
+            _write_converter_manifest(cache / TARGETS[name])
         marker = _marker(cache, name)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(_pom_hash(component))
+
+
+def _write_converter_manifest(folder: Path) -> None:
+    """A manifest-only jar announcing the converters to Connect's ServiceLoader discovery.
+
+    The Apicurio 2.6 converter jar carries no ServiceLoader manifest; without one, a worker
+    with ``plugin.discovery=service_load`` cannot find ``AvroConverter``. Generated, not
+    downloaded."""
+    with zipfile.ZipFile(folder / "zz-connect-plugin-manifest.jar", "w") as jar:
+        jar.writestr("META-INF/services/org.apache.kafka.connect.storage.Converter",
+                     "io.apicurio.registry.utils.converter.AvroConverter\n"
+                     "io.apicurio.registry.utils.converter.ExtJsonConverter\n")
 
 
 def classpath(cache: Path, name: str) -> str:

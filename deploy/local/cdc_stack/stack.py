@@ -22,13 +22,15 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cdc_stack import kafka, postgres, readiness, registry, resolve
+from cdc_stack import connect, kafka, postgres, readiness, registry, resolve
 from cdc_stack.errors import ServiceStartError
 from cdc_stack.jdk import find_java
 from cdc_stack.ports import free_port
 from cdc_stack.processes import ProcessRecord, is_running, log_tail, stop
 
-ServiceName = Literal["kafka", "registry", "postgres"]
+ServiceName = Literal["kafka", "registry", "postgres", "connect"]
+# Services that can only start once others answer (Connect keeps its state in Kafka).
+DEPENDS_ON: dict[str, tuple[str, ...]] = {"connect": ("kafka",)}
 STATE_FILE = "stack.json"
 
 
@@ -42,6 +44,7 @@ class StackSettings(BaseSettings):
     registry_java: str | None = None  # Apicurio 3.3 needs Java >= 21
     services: tuple[ServiceName, ...] = ("kafka", "registry", "postgres")
     kafka_heap: str = "512m"
+    connect_heap: str = "768m"
     registry_heap: str = "512m"
     # C1-only JIT starts the JVMs markedly faster on 2 cores; turn off for benchmarks.
     quick_jit: bool = True
@@ -54,8 +57,9 @@ class Endpoints:
 
     kafka_bootstrap: str = ""
     registry_url: str = ""  # Confluent-compatible API, for confluent-kafka's client
-    registry_native_url: str = ""  # Apicurio v3 API, for the Kafka Connect converter
+    registry_v2_url: str = ""  # Apicurio v2 API, for the Kafka Connect Avro converter
     postgres_dsn: str = ""
+    connect_url: str = ""  # Kafka Connect REST API
 
 
 @dataclass
@@ -89,19 +93,28 @@ class LocalStack:
         began = time.monotonic()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         resolve.resolve(self.settings.cache_dir, self._components())
-        probes = {name: self._start(name) for name in self.settings.services}
-        self._save()
+        first: list[str] = [s for s in self.settings.services if s not in DEPENDS_ON]
+        then: list[str] = [s for s in self.settings.services if s in DEPENDS_ON]
         try:
-            with ThreadPoolExecutor(max_workers=len(probes)) as pool:
-                futures = {n: pool.submit(self._await, n, p, began) for n, p in probes.items()}
-                for name, fut in futures.items():
-                    self.state.startup_s[name] = fut.result()
+            for wave in (first, then):
+                self._start_and_await(wave, began)
         except ServiceStartError:
             self.down(keep_files=True)
             raise
         self.state.total_startup_s = round(time.monotonic() - began, 1)
         self._save()
         return self.state
+
+    def _start_and_await(self, names: list[str], began: float) -> None:
+        """Start ``names`` at once, then wait for all their probes in parallel."""
+        if not names:
+            return
+        probes = {name: self._start(name) for name in names}
+        self._save()
+        with ThreadPoolExecutor(max_workers=len(probes)) as pool:
+            futures = {n: pool.submit(self._await, n, p, began) for n, p in probes.items()}
+            for name, fut in futures.items():
+                self.state.startup_s[name] = fut.result()
 
     def down(self, keep_files: bool = False) -> None:
         """Stop exactly the processes this stack started; remove its files unless kept."""
@@ -132,13 +145,14 @@ class LocalStack:
 
     # -- services ----------------------------------------------------------------------------
     def _components(self) -> list[str]:
-        wanted = {"kafka": ["kafka"], "registry": ["registry"], "postgres": []}
+        wanted = {"kafka": ["kafka"], "registry": ["registry"], "postgres": [],
+                  "connect": ["connect", "connect-plugins", "converter"]}
         return ["flink"] + [c for s in self.settings.services for c in wanted[s]]
 
     def _start(self, name: str) -> Callable[[], bool]:
         """Start one service; return its readiness probe."""
         starters = {"kafka": self._start_kafka, "registry": self._start_registry,
-                    "postgres": self._start_postgres}
+                    "postgres": self._start_postgres, "connect": self._start_connect}
         return starters[name]()
 
     def _start_kafka(self) -> Callable[[], bool]:
@@ -158,7 +172,7 @@ class LocalStack:
                                     jvm_opts=_jvm_opts(s.registry_heap, s.quick_jit)))
         base = f"http://127.0.0.1:{port}"
         self.state.endpoints.registry_url = base + registry.CCOMPAT_PATH
-        self.state.endpoints.registry_native_url = base + registry.NATIVE_PATH
+        self.state.endpoints.registry_v2_url = base + registry.V2_PATH
         return lambda: readiness.http_ok(self.state.endpoints.registry_url + "/subjects")
 
     def _start_postgres(self) -> Callable[[], bool]:
@@ -169,6 +183,15 @@ class LocalStack:
         self._record(postgres.start(self.run_dir, home, port))
         self.state.endpoints.postgres_dsn = postgres.dsn(port)
         return lambda: readiness.postgres(self.state.endpoints.postgres_dsn)
+
+    def _start_connect(self) -> Callable[[], bool]:
+        port = free_port()
+        s = self.settings
+        self._record(connect.start(find_java(17, s.java), s.cache_dir, self.run_dir, port=port,
+                                   bootstrap=self.state.endpoints.kafka_bootstrap,
+                                   jvm_opts=_jvm_opts(s.connect_heap, s.quick_jit)))
+        self.state.endpoints.connect_url = f"http://127.0.0.1:{port}"
+        return lambda: readiness.connect(self.state.endpoints.connect_url)
 
     def _record(self, rec: ProcessRecord) -> None:
         self.state.processes[rec.name] = rec
