@@ -1,0 +1,161 @@
+"""SQL for the warehouse tables, built from plain data; no connection needed.
+
+Every identifier goes through ``sql.Identifier`` and every name used as a value through
+``sql.Literal``: a column called ``"; drop table x; --`` is just a column of that name.
+
+The upsert of a batch is two set-based statements over a staging table filled by COPY:
+1. ``insert_new``: keys never seen are inserted (``ON CONFLICT DO NOTHING``);
+2. ``update_existing``: keys already stored are updated only where the staged change is
+   newer (the ordering guard). Rows inserted by step 1 have an equal position and are left
+   alone, and a key inserted concurrently by another writer is handled by step 2, so no change
+   is ever dropped by a conflict.
+Per column the update keeps the stored value for deletes (soft delete keeps the last known
+values), for unavailable values (Debezium's TOAST placeholder, or a column the writer schema
+lacked), and for carried values older than the stored row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+STAGING_META = ("__deleted", "__lsn", "__ts", "__event_id", "__unavailable", "__carried",
+                "__carried_lsn", "__carried_ts")
+_STAGING_META_TYPES = ("boolean", "bigint", "timestamptz", "text", "text[]", "text[]",
+                       "bigint[]", "timestamptz[]")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    sql_type: str  # a PostgreSQL type name from typemap.py, never user text
+
+
+@dataclass(frozen=True, slots=True)
+class MetaNames:
+    """Names of the metadata columns (configurable, DESIGN.md defaults)."""
+
+    is_deleted: str = "is_deleted"
+    deleted_at: str = "deleted_at"
+    source_updated_at: str = "_source_updated_at"
+    source_lsn: str = "_source_lsn"
+    event_id: str = "_event_id"
+    loaded_at: str = "_loaded_at"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.is_deleted, self.deleted_at, self.source_updated_at, self.source_lsn,
+                self.event_id, self.loaded_at)
+
+
+@dataclass(frozen=True, slots=True)
+class TableLayout:
+    schema: str
+    table: str
+    key: tuple[Column, ...]
+    values: tuple[Column, ...]
+    meta: MetaNames = MetaNames()
+
+    @property
+    def ident(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.table)
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self.key + self.values
+
+
+def _ids(names: tuple[str, ...] | list[str], prefix: str | None = None) -> sql.Composed:
+    if prefix is None:
+        return sql.SQL(", ").join(sql.Identifier(n) for n in names)
+    return sql.SQL(", ").join(sql.Identifier(prefix, n) for n in names)
+
+
+def _typed(col: Column) -> sql.Composed:
+    return sql.SQL("{} {}").format(sql.Identifier(col.name), sql.SQL(col.sql_type))
+
+
+def create_table(layout: TableLayout) -> sql.Composed:
+    m = layout.meta
+    meta = sql.SQL(
+        "{} boolean not null default false, {} timestamptz, {} timestamptz, {} bigint, {} text, "
+        "{} timestamptz not null default now()").format(*(sql.Identifier(n) for n in m.all()))
+    cols = sql.SQL(", ").join(_typed(c) for c in layout.columns)
+    return sql.SQL("create table if not exists {} ({}, {}, primary key ({}))").format(
+        layout.ident, cols, meta, _ids([c.name for c in layout.key]))
+
+
+def add_column(layout: TableLayout, col: Column) -> sql.Composed:
+    return sql.SQL("alter table {} add column if not exists {}").format(layout.ident, _typed(col))
+
+
+def alter_column_type(layout: TableLayout, col: Column) -> sql.Composed:
+    return sql.SQL("alter table {} alter column {} type {}").format(
+        layout.ident, sql.Identifier(col.name), sql.SQL(col.sql_type))
+
+
+def staging_name(index: int) -> str:
+    return f"_cdc_stage_{index}"
+
+
+def create_staging(layout: TableLayout, name: str) -> sql.Composed:
+    meta = [Column(n, t) for n, t in zip(STAGING_META, _STAGING_META_TYPES, strict=True)]
+    cols = sql.SQL(", ").join(_typed(c) for c in (*layout.columns, *meta))
+    return sql.SQL("create temp table {} ({}) on commit drop").format(sql.Identifier(name), cols)
+
+
+def copy_staging(layout: TableLayout, name: str) -> sql.Composed:
+    names = tuple(c.name for c in layout.columns) + STAGING_META
+    return sql.SQL("copy {} ({}) from stdin").format(sql.Identifier(name), _ids(names))
+
+
+def insert_new(layout: TableLayout, staging: str) -> sql.Composed:
+    m = layout.meta
+    data = tuple(c.name for c in layout.columns)
+    target = (*data, m.is_deleted, m.deleted_at, m.source_updated_at, m.source_lsn, m.event_id)
+    return sql.SQL(
+        "insert into {} ({}) select {}, s.__deleted, case when s.__deleted then s.__ts end, "
+        "s.__ts, s.__lsn, s.__event_id from {} s on conflict ({}) do nothing "
+        "returning {}").format(
+        layout.ident, _ids(target), _ids(data, "s"), sql.Identifier(staging),
+        _ids([c.name for c in layout.key]), sql.Identifier(m.is_deleted))
+
+
+def newer(lsn_a: sql.Composable, ts_a: sql.Composable, lsn_b: sql.Composable,
+          ts_b: sql.Composable) -> sql.Composed:
+    """SQL twin of ``Position.newer_than``: LSN when both have one, else commit time."""
+    return sql.SQL("(case when {la} is not null and {lb} is not null then {la} > {lb} "
+                   "else coalesce({ta} > {tb}, {tb} is null) end)").format(
+        la=lsn_a, lb=lsn_b, ta=ts_a, tb=ts_b)
+
+
+def _value_update(layout: TableLayout, col: Column) -> sql.Composed:
+    t, s, lit = sql.Identifier("t", col.name), sql.Identifier("s", col.name), sql.Literal(col.name)
+    idx = sql.SQL("array_position(s.__carried, {})").format(lit)
+    carried_newer = newer(sql.SQL("s.__carried_lsn[{}]").format(idx),
+                          sql.SQL("s.__carried_ts[{}]").format(idx),
+                          sql.Identifier("t", layout.meta.source_lsn),
+                          sql.Identifier("t", layout.meta.source_updated_at))
+    return sql.SQL(
+        "{col} = case when s.__deleted or {lit} = any(s.__unavailable) then {t} "
+        "when {lit} = any(s.__carried) and not {carried_newer} then {t} else {s} end").format(
+        col=sql.Identifier(col.name), lit=lit, t=t, s=s, carried_newer=carried_newer)
+
+
+def update_existing(layout: TableLayout, staging: str) -> sql.Composed:
+    m = layout.meta
+    sets = [_value_update(layout, c) for c in layout.values]
+    sets += [sql.SQL("{} = s.__deleted").format(sql.Identifier(m.is_deleted)),
+             sql.SQL("{} = case when s.__deleted then s.__ts end").format(
+                 sql.Identifier(m.deleted_at)),
+             sql.SQL("{} = s.__ts").format(sql.Identifier(m.source_updated_at)),
+             sql.SQL("{} = s.__lsn").format(sql.Identifier(m.source_lsn)),
+             sql.SQL("{} = s.__event_id").format(sql.Identifier(m.event_id)),
+             sql.SQL("{} = now()").format(sql.Identifier(m.loaded_at))]
+    join = sql.SQL(" and ").join(
+        sql.SQL("{} = {}").format(sql.Identifier("t", c.name), sql.Identifier("s", c.name))
+        for c in layout.key)
+    guard = newer(sql.SQL("s.__lsn"), sql.SQL("s.__ts"),
+                  sql.Identifier("t", m.source_lsn), sql.Identifier("t", m.source_updated_at))
+    return sql.SQL("update {} as t set {} from {} s where {} and {} returning s.__deleted").format(
+        layout.ident, sql.SQL(", ").join(sets), sql.Identifier(staging), join, guard)

@@ -1,0 +1,94 @@
+"""Write collapsed changes of one table into PostgreSQL, set-based.
+
+Inside the caller's transaction: COPY the batch into a temporary staging table, then run
+the two statements of sqlbuild.py. A value PostgreSQL refuses (a data or integrity error
+that slipped past the checks at decode time) must not block the batch: the table's write is
+retried on halves inside savepoints until the refused changes are isolated and returned for
+the dead-letter topic; everything else is written.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from cdc_sink import sqlbuild
+from cdc_sink.model import SinkChange
+from cdc_sink.sqlbuild import TableLayout
+
+_staging_ids = itertools.count()
+
+
+@dataclass
+class TableResult:
+    """What one table's write did; ``rejected`` pairs a change with PostgreSQL's reason."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped_stale: int = 0
+    rejected: list[tuple[SinkChange, str]] = field(default_factory=list)
+
+    def merge(self, other: TableResult) -> TableResult:
+        return TableResult(self.inserted + other.inserted, self.updated + other.updated,
+                           self.deleted + other.deleted,
+                           self.skipped_stale + other.skipped_stale,
+                           self.rejected + other.rejected)
+
+
+def _ts(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def staging_row(layout: TableLayout, change: SinkChange) -> tuple[Any, ...]:
+    """One COPY row: key, values (None where unknown), then the staging metadata."""
+    values = [None if c.name in change.unavailable else change.columns.get(c.name)
+              for c in layout.values]
+    absent = [c.name for c in layout.values
+              if c.name not in change.columns and c.name not in change.unavailable]
+    carried = list(change.carried.items())
+    return (*change.key, *values, change.deleted, change.position.lsn,
+            _ts(change.position.ts_ms), change.event_id,
+            sorted(change.unavailable) + absent,
+            [name for name, _ in carried], [p.lsn for _, p in carried],
+            [_ts(p.ts_ms) for _, p in carried])
+
+
+def _write(conn: psycopg.Connection[Any], layout: TableLayout,
+           changes: list[SinkChange]) -> TableResult:
+    staging = sqlbuild.staging_name(next(_staging_ids))
+    with conn.cursor() as cur:
+        cur.execute(sqlbuild.create_staging(layout, staging))
+        with cur.copy(sqlbuild.copy_staging(layout, staging)) as copy:
+            for change in changes:
+                copy.write_row(staging_row(layout, change))
+        inserted = cur.execute(sqlbuild.insert_new(layout, staging)).fetchall()
+        updated = cur.execute(sqlbuild.update_existing(layout, staging)).fetchall()
+    deleted = sum(1 for (d,) in inserted if d) + sum(1 for (d,) in updated if d)
+    applied = len(inserted) + len(updated)
+    return TableResult(len(inserted), len(updated), deleted, len(changes) - applied)
+
+
+def write_table(conn: psycopg.Connection[Any], layout: TableLayout,
+                changes: list[SinkChange]) -> TableResult:
+    """Write ``changes`` (one per key); isolate and return the ones PostgreSQL refuses."""
+    if not changes:
+        return TableResult()
+    try:
+        with conn.transaction():  # a savepoint inside the batch transaction
+            return _write(conn, layout, changes)
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+        if len(changes) == 1:
+            return TableResult(rejected=[(changes[0], _reason(exc))])
+        mid = len(changes) // 2
+        return write_table(conn, layout, changes[:mid]).merge(
+            write_table(conn, layout, changes[mid:]))
+
+
+def _reason(exc: psycopg.Error) -> str:
+    state = exc.sqlstate or "unknown"
+    return f"value_rejected_{state}"
