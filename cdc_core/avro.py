@@ -66,9 +66,21 @@ def read_record(parsed_schema: ParsedSchema, body: bytes | memoryview) -> dict[s
     if trailing:
         raise DecodeError(f"{trailing} trailing bytes after the record", reason="corrupt_avro")
     if not isinstance(record, dict):
-        raise DecodeError(f"writer schema yields {type(record).__name__}, not a record",
-                          reason="corrupt_avro")
+        raise DecodeError(
+            f"writer schema yields {type(record).__name__}, not a record", reason="corrupt_avro"
+        )
     return record
+
+
+class AvroEncoder:
+    """Encodes records with one registered schema, framed and ready to produce."""
+
+    def __init__(self, schema_id: int, schema: dict[str, Any] | str) -> None:
+        self.schema_id = schema_id
+        self.parsed = parse(schema)
+
+    def encode(self, record: dict[str, Any]) -> bytes:
+        return encode_framed(self.schema_id, self.parsed, record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +131,9 @@ class AvroDecoder:
         except Exception as exc:
             if not self._is_unknown(exc):
                 raise
-            raise DecodeError(f"schema id {schema_id} is not registered: {exc!r}",
-                              reason="unknown_schema_id") from exc
+            raise DecodeError(
+                f"schema id {schema_id} is not registered: {exc!r}", reason="unknown_schema_id"
+            ) from exc
         return _parse_entry(schema_id, text)
 
 
@@ -130,5 +143,6 @@ def _parse_entry(schema_id: int, text: str) -> _Entry:
         schema = json.loads(text)
         return _Entry(schema=schema, parsed=fastavro.parse_schema(schema))
     except Exception as exc:  # fastavro raises several types for invalid schemas
-        raise DecodeError(f"schema id {schema_id} is not valid Avro: {exc!r}",
-                          reason="unknown_schema_id") from exc
+        raise DecodeError(
+            f"schema id {schema_id} is not valid Avro: {exc!r}", reason="unknown_schema_id"
+        ) from exc

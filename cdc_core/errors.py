@@ -144,9 +144,7 @@ class SchemaChangeError(CdcError):
         new_type: str,
         **data: Any,
     ) -> None:
-        super().__init__(
-            message, stage="schema-change", reason="breaking_schema_change", **data
-        )
+        super().__init__(message, stage="schema-change", reason="breaking_schema_change", **data)
         self.table = table
         self.column = column
         self.old_type = old_type
