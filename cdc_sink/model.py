@@ -57,3 +57,16 @@ class SinkChange:
     origin: KafkaCoordinates
     unavailable: frozenset[str] = frozenset()
     carried: dict[str, Position] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """A Kafka message as plain data: what decoding reads and what a DLQ record copies."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+    timestamp_ms: int | None = None

@@ -1,0 +1,107 @@
+"""Wire the sink from its configuration: the one place that turns config into clients."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from cdc_core.contracts import TableContract, load_contracts_text
+from cdc_sink.config import SinkConfig
+from cdc_sink.deadletter import DeadLetters
+from cdc_sink.decode import Decoder
+from cdc_sink.health import Health, serve
+from cdc_sink.metrics import SinkMetrics
+from cdc_sink.quality import QualityGate
+from cdc_sink.service import SinkParts, SinkService, client_config
+from cdc_sink.tables import Tables
+
+log = logging.getLogger(__name__)
+
+
+def consumer_config(config: SinkConfig) -> dict[str, Any]:
+    """librdkafka settings: read_committed, no auto-commit, security passed through."""
+    k = config.kafka
+    conf: dict[str, Any] = {**k.properties, "bootstrap.servers": k.bootstrap_servers,
+                            "group.id": k.group_id, "enable.auto.commit": False,
+                            "isolation.level": "read_committed",
+                            "auto.offset.reset": "earliest",
+                            "max.poll.interval.ms": 600000,
+                            "enable.partition.eof": False}
+    password = k.password()
+    if password is not None:
+        conf["sasl.password"] = password.get_secret_value()
+    return conf
+
+
+def subscription(config: SinkConfig) -> list[str]:
+    pattern = config.kafka.topic_pattern
+    if pattern is not None:
+        return [pattern if pattern.startswith("^") else "^" + pattern]
+    return list(config.kafka.topics)
+
+
+def registry_client(config: SinkConfig) -> SchemaRegistryClient:
+    conf: dict[str, Any] = {"url": config.registry.url}
+    if config.registry.basic_auth_user_info is not None:
+        conf["basic.auth.user.info"] = config.registry.basic_auth_user_info.get_secret_value()
+    return SchemaRegistryClient(conf)
+
+
+def schema_text(registry: SchemaRegistryClient, schema_id: int) -> str:
+    """A writer schema by id (the client caches it, so each id costs one request)."""
+    text = registry.get_schema(schema_id).schema_str
+    if text is None:
+        raise LookupError(f"schema id {schema_id} has no schema text")
+    return text
+
+
+def load_contracts(directory: Path | None) -> dict[str, TableContract]:
+    found: dict[str, TableContract] = {}
+    for path in sorted(directory.glob("*.y*ml")) if directory else []:
+        found.update(load_contracts_text(path.read_text()))
+    return found
+
+
+def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService:
+    """A ready-to-run service (nothing is started yet)."""
+    metrics = metrics or SinkMetrics()
+    opts = config.sink
+    consumer = consumer_config(config)
+    registry = registry_client(config)
+    decoder = Decoder(lambda schema_id: schema_text(registry, schema_id),
+                      lambda topic: opts.input_formats.get(topic, opts.input_format))
+    contracts = load_contracts(opts.contracts_dir)
+    for name, contract in contracts.items():
+        if contract.freshness_slo_s is not None:
+            metrics.freshness_slo.labels(name.split(".")[-1]).set(contract.freshness_slo_s)
+    parts = SinkParts(
+        consumer_config=consumer, subscription=subscription(config),
+        conninfo=config.postgres.conninfo(), target_schema=config.postgres.target_schema,
+        decoder=decoder,
+        tables=Tables(config.postgres.target_schema, opts.meta_columns.names(), metrics),
+        quality=QualityGate(contracts, metrics),
+        dead_letters=DeadLetters(client_config(consumer), opts.dlq_topic, metrics),
+        metrics=metrics, health=Health(), batch_max_rows=opts.batch_max_rows,
+        batch_max_wait_s=opts.batch_max_wait_ms / 1000,
+        retry_initial_s=opts.retry_initial_backoff_s, retry_max_s=opts.retry_max_backoff_s,
+        retry_budget_s=opts.retry_budget_s)
+    return SinkService(parts)
+
+
+def run(config: SinkConfig) -> int:
+    """Serve /metrics, /healthz, /readyz and consume until SIGTERM."""
+    service = build(config)
+    server = serve(config.http.host, config.http.port, service.p.health,
+                   service.p.metrics.registry)
+    log.info("sink started: group %s, topics %s, http port %d", config.kafka.group_id,
+             subscription(config), server.server_address[1])
+    service.install_signal_handlers()
+    try:
+        service.run()
+    finally:
+        server.shutdown()
+    log.info("sink stopped cleanly")
+    return 0

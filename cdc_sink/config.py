@@ -1,0 +1,159 @@
+"""Sink configuration: one YAML file, every key overridable from the environment.
+
+Precedence: environment (``CDC_SINK__<SECTION>__<KEY>``, e.g. ``CDC_SINK__POSTGRES__DSN``) over
+the YAML file over defaults. Unknown keys are errors naming the key; secrets are ``SecretStr``
+(never printed), and may also come from files (``*_file`` keys, for mounted secrets).
+
+    kafka:
+      bootstrap_servers: 127.0.0.1:9092
+      group_id: cdc-sink
+      topics: [processed.public.orders]      # or topic_pattern: '^processed\\..*'
+      properties: {security.protocol: SASL_SSL, sasl.mechanism: PLAIN, sasl.username: sink}
+      sasl_password_file: /run/secrets/kafka-password
+    registry: {url: http://registry:8080/apis/ccompat/v7}
+    postgres: {dsn: postgresql://sink@warehouse/dw, target_schema: warehouse}
+    sink: {batch_max_rows: 5000, batch_max_wait_ms: 1000, dlq_topic: cdc.dlq}
+    http: {port: 9108}
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from cdc_sink.sqlbuild import MetaNames
+
+InputFormat = Literal["auto", "processed", "debezium"]
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+def _secret_from_file(value: SecretStr | None, path: Path | None) -> SecretStr | None:
+    if value is None and path is not None:
+        return SecretStr(path.read_text().strip())
+    return value
+
+
+class KafkaConfig(BaseModel):
+    model_config = _STRICT
+    bootstrap_servers: str
+    group_id: str = "cdc-sink"
+    topics: tuple[str, ...] = ()
+    topic_pattern: str | None = None
+    properties: dict[str, str] = Field(default_factory=dict)  # passed through (SASL/SSL…)
+    sasl_password: SecretStr | None = None
+    sasl_password_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_subscription(self) -> Self:
+        if bool(self.topics) == bool(self.topic_pattern):
+            raise ValueError("set exactly one of kafka.topics or kafka.topic_pattern")
+        if self.topic_pattern:
+            re.compile(self.topic_pattern)
+        return self
+
+    def password(self) -> SecretStr | None:
+        return _secret_from_file(self.sasl_password, self.sasl_password_file)
+
+
+class RegistryConfig(BaseModel):
+    model_config = _STRICT
+    url: str
+    basic_auth_user_info: SecretStr | None = None
+
+
+class PostgresConfig(BaseModel):
+    model_config = _STRICT
+    dsn: SecretStr | None = None
+    dsn_file: Path | None = None
+    target_schema: str = "warehouse"
+
+    @model_validator(mode="after")
+    def _has_dsn(self) -> Self:
+        if self.dsn is None and self.dsn_file is None:
+            raise ValueError("set postgres.dsn or postgres.dsn_file")
+        return self
+
+    def conninfo(self) -> str:
+        secret = _secret_from_file(self.dsn, self.dsn_file)
+        assert secret is not None  # guaranteed by _has_dsn
+        return secret.get_secret_value()
+
+
+class MetaColumns(BaseModel):
+    model_config = _STRICT
+    is_deleted: str = "is_deleted"
+    deleted_at: str = "deleted_at"
+    source_updated_at: str = "_source_updated_at"
+    source_lsn: str = "_source_lsn"
+    event_id: str = "_event_id"
+    loaded_at: str = "_loaded_at"
+
+    def names(self) -> MetaNames:
+        return MetaNames(**self.model_dump())
+
+
+class SinkOptions(BaseModel):
+    model_config = _STRICT
+    batch_max_rows: int = Field(default=5000, ge=1)
+    batch_max_wait_ms: int = Field(default=1000, ge=1)
+    input_format: InputFormat = "auto"
+    input_formats: dict[str, InputFormat] = Field(default_factory=dict)  # per topic
+    dlq_topic: str = "cdc.dlq"
+    meta_columns: MetaColumns = MetaColumns()
+    contracts_dir: Path | None = None
+    retry_initial_backoff_s: float = Field(default=0.5, gt=0)
+    retry_max_backoff_s: float = Field(default=30.0, gt=0)
+    # Give up (exit non-zero, to be restarted) after retrying PostgreSQL this long.
+    retry_budget_s: float = Field(default=300.0, gt=0)
+
+
+class HttpConfig(BaseModel):
+    model_config = _STRICT
+    host: str = "0.0.0.0"  # noqa: S104 - a container's probes and scrapes come from outside
+    port: int = Field(default=9108, ge=0, le=65535)
+
+
+class SinkConfig(BaseSettings):
+    """The whole sink configuration (see module docstring)."""
+
+    model_config = SettingsConfigDict(env_prefix="CDC_SINK__", env_nested_delimiter="__",
+                                      extra="forbid", frozen=True)
+    kafka: KafkaConfig
+    registry: RegistryConfig
+    postgres: PostgresConfig
+    sink: SinkOptions = SinkOptions()
+    http: HttpConfig = HttpConfig()
+
+    @field_validator("sink")
+    @classmethod
+    def _meta_names_distinct(cls, value: SinkOptions) -> SinkOptions:
+        names = list(value.meta_columns.model_dump().values())
+        if len(set(names)) != len(names):
+            raise ValueError(f"sink.meta_columns must be distinct, got {names}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+
+def load(path: Path | None, **overrides: Any) -> SinkConfig:
+    """Read the YAML file (if any), apply env overrides, validate."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = YamlConfigSettingsSource(SinkConfig, yaml_file=path)()
+    return SinkConfig(**{**data, **overrides})

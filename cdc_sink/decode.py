@@ -1,0 +1,148 @@
+"""Kafka bytes → ``SinkChange``: the sink's decoding edge, pure apart from the schema lookup.
+
+Both input formats are accepted, per topic or detected from the writer schema: the flat
+processed record of the Flink job (``__op`` … fields) and a raw Debezium envelope (``op``,
+``before``, ``after``, ``source``), so the sink can also run straight off Debezium. Every
+failure raises a ``CdcError`` carrying the stage and reason for the dead-letter record.
+
+Table names come from the topic, ``<prefix>.<schema>.<table>``: the warehouse table is
+``<table>`` and contracts are looked up as ``<schema>.<table>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cdc_core import evolution
+from cdc_core.avro import AvroDecoder
+from cdc_core.envelope import parse_envelope
+from cdc_core.errors import EnvelopeError, SinkError
+from cdc_core.event_id import event_id, header_event_id
+from cdc_core.processed import RESERVED_NAMES, from_processed
+from cdc_sink import typemap
+from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange
+
+Format = Literal["processed", "debezium"]
+
+
+@dataclass(frozen=True)
+class RowSchema:
+    """What one (key schema, value schema) pair means for the warehouse table."""
+
+    table: str
+    source_table: str
+    format: Format
+    key_fields: tuple[str, ...]
+    columns: tuple[evolution.Column, ...]
+    pg: dict[str, typemap.PgType]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    change: SinkChange
+    schema: RowSchema
+    source_ts_ms: int
+
+
+def split_topic(topic: str) -> tuple[str, str]:
+    """(schema, table) from ``<prefix>.<schema>.<table>``."""
+    parts = topic.split(".")
+    if len(parts) < 3:
+        raise SinkError(f"topic {topic!r} is not <prefix>.<schema>.<table>",
+                        reason="unroutable_topic")
+    return parts[-2], parts[-1]
+
+
+class Decoder:
+    """Stateful only in caches: writer schemas by id and row schemas by id pair."""
+
+    def __init__(self, fetch_schema: Callable[[int], str],
+                 format_for: Callable[[str], str]) -> None:
+        self._avro = AvroDecoder(fetch_schema)
+        self._format_for = format_for
+        self._rows: dict[tuple[str, int, int], RowSchema] = {}
+
+    def decode(self, raw: RawMessage) -> Decoded | None:
+        """The change in ``raw``; None for a tombstone. Raises CdcError for the DLQ."""
+        if raw.value is None:
+            return None
+        key_id, key = self._avro.decode(raw.key)
+        value_id, value = self._avro.decode(raw.value)
+        row = self._row_schema(raw.topic, key_id, value_id)
+        if row.format == "processed":
+            return self._from_processed(raw, row, key, value)
+        return self._from_debezium(raw, row, key, value)
+
+    def _row_schema(self, topic: str, key_id: int, value_id: int) -> RowSchema:
+        cache_key = (topic, key_id, value_id)
+        if cache_key not in self._rows:
+            self._rows[cache_key] = self._build_row_schema(topic, key_id, value_id)
+        return self._rows[cache_key]
+
+    def _build_row_schema(self, topic: str, key_id: int, value_id: int) -> RowSchema:
+        value_schema = self._avro.schema_of(value_id)
+        fmt = self._detect(topic, value_schema)
+        columns = tuple(c for c in evolution.columns_of(value_schema)
+                        if c.name not in RESERVED_NAMES)
+        key_fields = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
+        schema, table = split_topic(topic)
+        pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
+        return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg)
+
+    def _detect(self, topic: str, value_schema: dict[str, Any]) -> Format:
+        names = {f["name"] for f in value_schema.get("fields", [])}
+        found: Format | None = ("processed" if "__op" in names else
+                                "debezium" if {"op", "source"} <= names else None)
+        wanted = self._format_for(topic)
+        if found is None or wanted not in ("auto", found):
+            raise EnvelopeError(f"topic {topic}: value schema is not a {wanted} record",
+                                reason="bad_processed_record")
+        return found
+
+    def _from_processed(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
+                        value: dict[str, Any]) -> Decoded:
+        columns, meta = from_processed(value)
+        change = self._change(raw, row, key, columns, deleted=meta.deleted, op=meta.op,
+                              eid=meta.event_id, position=Position(meta.source_lsn,
+                                                                   meta.source_ts_ms))
+        return Decoded(change, row, meta.source_ts_ms)
+
+    def _from_debezium(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
+                       value: dict[str, Any]) -> Decoded:
+        event = parse_envelope(key, value)
+        if event.is_truncate:
+            raise EnvelopeError("truncate events are not applied to the warehouse",
+                                reason="truncate_not_supported")
+        eid = event_id(event, header_event_id(raw.headers))
+        position = Position(event.source.lsn, event.source.ts_ms)
+        change = self._change(raw, row, key, event.row, deleted=event.is_delete, op=event.op,
+                              eid=eid, position=position)
+        return Decoded(change, row, event.source.ts_ms)
+
+    def _change(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
+                values: dict[str, Any], *, deleted: bool, op: str, eid: str,
+                position: Position) -> SinkChange:
+        unavailable = frozenset(n for n, v in values.items() if typemap.is_unavailable(v))
+        columns = {name: self._convert(name, v, row) for name, v in values.items()
+                   if name in row.pg and name not in unavailable}
+        key_values = tuple(key.get(f) for f in row.key_fields)
+        if any(v is None for v in key_values) or not key_values:
+            raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
+                                reason="missing_key_field")
+        key_tuple = tuple(self._convert(f, key[f], row) if f in row.pg else key[f]
+                          for f in row.key_fields)
+        return SinkChange(row.table, key_tuple, columns, deleted, op, eid, position,
+                          KafkaCoordinates(raw.topic, raw.partition, raw.offset),
+                          unavailable & set(row.pg))
+
+    @staticmethod
+    def _convert(name: str, value: Any, row: RowSchema) -> Any:
+        pg = row.pg[name]
+        converted = typemap.to_pg(value, pg)
+        why = typemap.misfit(converted, pg)
+        if why is not None:
+            raise SinkError(f"{row.table}.{name}: value does not fit {pg.sql} ({why})",
+                            reason=f"value_misfit_{why}")
+        return converted

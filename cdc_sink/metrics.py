@@ -1,0 +1,61 @@
+"""The sink's Prometheus metrics (DESIGN.md "Metrics and alerts"), in one registry.
+
+One object holds them so tests and a second sink in the same process get their own
+registry instead of colliding in prometheus_client's global one.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600)
+_BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class SinkMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.records_consumed = Counter("cdc_sink_records_consumed", "Kafka records consumed",
+                                        ["topic"], registry=r)
+        self.tombstones = Counter("cdc_sink_tombstones_skipped", "Tombstones skipped",
+                                  ["topic"], registry=r)
+        self.rows_upserted = Counter("cdc_sink_rows_upserted", "Rows inserted or updated",
+                                     ["table"], registry=r)
+        self.rows_soft_deleted = Counter("cdc_sink_rows_soft_deleted", "Rows marked deleted",
+                                         ["table"], registry=r)
+        self.rows_skipped_stale = Counter(
+            "cdc_sink_rows_skipped_stale", "Changes not newer than the stored row (no-op)",
+            ["table"], registry=r)
+        self.batch_duration = Histogram("cdc_sink_batch_duration_seconds",
+                                        "Time to commit one batch", buckets=_BATCH_BUCKETS,
+                                        registry=r)
+        self.batch_changes = Histogram("cdc_sink_batch_changes", "Changes per committed batch",
+                                       buckets=(1, 10, 100, 1000, 5000, 20000, 100000),
+                                       registry=r)
+        self.e2e_latency = Histogram("cdc_end_to_end_latency_seconds",
+                                     "Warehouse commit time minus source commit time",
+                                     ["table"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.dlq_records = Counter("cdc_dlq_records", "Records sent to the dead-letter topic",
+                                   ["stage", "reason"], registry=r)
+        self.schema_changes = Counter("cdc_schema_changes", "Schema changes seen",
+                                      ["table", "kind"], registry=r)
+        self.quality_violations = Counter("cdc_quality_violations",
+                                          "Data-quality expectation violations",
+                                          ["table", "expectation", "severity"], registry=r)
+        self.table_halted = Gauge("cdc_table_halted", "1 while a table is halted",
+                                  ["table", "reason"], registry=r)
+        self.staleness = Gauge("cdc_table_staleness_seconds",
+                               "Seconds since the table last received a change",
+                               ["table"], registry=r)
+        self.freshness_slo = Gauge("cdc_table_freshness_slo_seconds",
+                                   "The table's freshness SLO", ["table"], registry=r)
+        self.lag_records = Gauge("cdc_consumer_lag_records", "High watermark minus committed",
+                                 ["group", "topic", "partition"], registry=r)
+        self.lag_seconds = Gauge("cdc_consumer_lag_seconds",
+                                 "Age of the oldest unconsumed record",
+                                 ["group", "topic", "partition"], registry=r)
+        self.commits = Counter("cdc_sink_commits", "Committed batches", registry=r)
+        self.retries = Counter("cdc_sink_retries", "Retried infrastructure failures", ["kind"],
+                               registry=r)
+        self.up = Gauge("cdc_sink_up", "1 while the consume loop runs", registry=r)

@@ -1,0 +1,50 @@
+"""Bounded retries with exponential backoff for infrastructure failures.
+
+PostgreSQL down, a connection reset, a serialization failure or a deadlock is not the
+records' fault: the same work is tried again after a growing pause, up to a time budget,
+and never skipped. Anything else propagates at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import psycopg
+
+from cdc_sink.errors import RetriesExhausted
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRYABLE: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,  # server down, connection reset, admin shutdown
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.LockNotAvailable,
+    psycopg.InterfaceError,  # the connection object is closed
+)
+
+
+def kind_of(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def with_retries(work: Callable[[], T], *, on_failure: Callable[[BaseException], None],
+                 initial_s: float, max_s: float, budget_s: float) -> T:
+    """Run ``work`` until it succeeds; between tries call ``on_failure`` and back off."""
+    delay, started, attempts = initial_s, time.monotonic(), 0
+    while True:
+        attempts += 1
+        try:
+            return work()
+        except RETRYABLE as exc:
+            if time.monotonic() - started > budget_s:
+                raise RetriesExhausted(attempts, exc) from exc
+            log.warning("attempt %d failed (%s: %s); retrying in %.1fs", attempts,
+                        kind_of(exc), exc, delay)
+            on_failure(exc)
+            time.sleep(delay)
+            delay = min(delay * 2, max_s)

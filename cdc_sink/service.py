@@ -1,0 +1,313 @@
+"""The sink service: consume, decode, batch, and commit rows with their offsets.
+
+Kafka → ``Decoder`` → (``Tables`` judge the schema, ``QualityGate`` the contract) → ``Batch``
+→ ``commit()``. A record that cannot be applied goes to the DLQ and never stops the loop.
+PostgreSQL failures are retried (retry.py); offsets never move past unwritten rows because
+they are written in the same transaction as the rows. On partition assignment the consumer
+seeks to the offsets stored in the warehouse; Kafka commits only feed lag monitoring.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+
+from cdc_core.errors import CdcError, SinkError
+from cdc_sink import offsets
+from cdc_sink.batch import Batch
+from cdc_sink.collapse import collapse
+from cdc_sink.deadletter import DeadLetters
+from cdc_sink.decode import Decoder
+from cdc_sink.health import Health
+from cdc_sink.lag import LagProbe
+from cdc_sink.metrics import SinkMetrics
+from cdc_sink.model import RawMessage, SinkChange
+from cdc_sink.quality import QualityGate
+from cdc_sink.retry import kind_of, with_retries
+from cdc_sink.tables import Tables
+from cdc_sink.writer import TableResult, write_table
+
+log = logging.getLogger(__name__)
+
+
+def headers_of(msg: Message) -> tuple[tuple[str, bytes | None], ...]:
+    """Message headers as (name, bytes) pairs, whatever shape the client returned."""
+    raw = msg.headers() or []
+    pairs = raw.items() if isinstance(raw, dict) else raw
+    return tuple((k, v.encode() if isinstance(v, str) else v) for k, v in pairs)
+
+
+def client_config(consumer_config: dict[str, Any]) -> dict[str, Any]:
+    """Connection and security settings of the consumer, without its group behaviour."""
+    drop = ("group.id", "enable.auto.commit", "auto.offset.reset", "max.poll.interval.ms",
+            "isolation.level", "partition.assignment.strategy", "enable.partition.eof")
+    return {k: v for k, v in consumer_config.items() if k not in drop}
+
+
+class SinkParts:
+    """Everything the service is wired from; built once by app.py (or a test)."""
+
+    def __init__(self, *, consumer_config: dict[str, Any], subscription: list[str],
+                 conninfo: str, target_schema: str, decoder: Decoder, tables: Tables,
+                 quality: QualityGate, dead_letters: DeadLetters, metrics: SinkMetrics,
+                 health: Health, batch_max_rows: int, batch_max_wait_s: float,
+                 retry_initial_s: float, retry_max_s: float, retry_budget_s: float) -> None:
+        self.consumer_config = consumer_config
+        self.subscription = subscription
+        self.conninfo = conninfo
+        self.target_schema = target_schema
+        self.decoder = decoder
+        self.tables = tables
+        self.quality = quality
+        self.dead_letters = dead_letters
+        self.metrics = metrics
+        self.health = health
+        self.batch_max_rows = batch_max_rows
+        self.batch_max_wait_s = batch_max_wait_s
+        self.retry = {"initial_s": retry_initial_s, "max_s": retry_max_s,
+                      "budget_s": retry_budget_s}
+
+
+class SinkService:
+    def __init__(self, parts: SinkParts) -> None:
+        self.p = parts
+        self.group = str(parts.consumer_config["group.id"])
+        self._conn: psycopg.Connection[Any] | None = None
+        self._consumer = Consumer(parts.consumer_config)
+        self._lag = LagProbe(client_config(parts.consumer_config))
+        self._batch = self._new_batch()
+        self._assigned: set[tuple[str, int]] = set()
+        self._stored: dict[tuple[str, int], int] = {}  # committed next offsets, for lag
+        self._stopping = False
+        self._last_source_ts: dict[str, int] = {}
+        self._next_lag_check = 0.0
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def run(self) -> None:
+        """Consume until ``stop()``; then commit what is in flight and leave the group."""
+        self._with_db(self._bootstrap)
+        self._consumer.subscribe(self.p.subscription, on_assign=self._on_assign,
+                                 on_revoke=self._on_revoke, on_lost=self._on_lost)
+        self.p.metrics.up.set(1)
+        try:
+            while not self._stopping:
+                self._step()
+            self.commit()
+        finally:
+            self.p.metrics.up.set(0)
+            self.p.health.set_ready(False, "stopped")
+            self._consumer.close()
+            self._lag.close()
+            if self._conn is not None:
+                self._conn.close()
+
+    def stop(self, *_: Any) -> None:
+        """Ask the loop to finish (SIGTERM/SIGINT handler)."""
+        self._stopping = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def _step(self) -> None:
+        self.p.health.beat()
+        room = max(self.p.batch_max_rows - self._batch.size(), 1)
+        for msg in self._consumer.consume(num_messages=min(room, 2000), timeout=0.2):
+            self._handle(msg)
+        if self._batch.due():
+            self.commit()
+        self._maybe_measure_lag()
+
+    # -- one message ---------------------------------------------------------------------
+    def _handle(self, msg: Message) -> None:
+        err = msg.error()
+        if err is not None:
+            if err.code() != KafkaError._PARTITION_EOF:
+                log.warning("consumer error: %s", err)
+            return
+        raw = RawMessage(str(msg.topic()), int(msg.partition() or 0), int(msg.offset() or 0),
+                         msg.key(), msg.value(), headers_of(msg), msg.timestamp()[1])
+        self._batch.note((raw.topic, raw.partition), raw.offset, raw.timestamp_ms)
+        self.p.metrics.records_consumed.labels(raw.topic).inc()
+        try:
+            self._apply(raw)
+        except CdcError as error:
+            self.p.dead_letters.send(raw, error.at(raw.topic, raw.partition, raw.offset,
+                                                   raw.value))
+
+    def _apply(self, raw: RawMessage) -> None:
+        decoded = self.p.decoder.decode(raw)
+        if decoded is None:
+            self.p.metrics.tombstones.labels(raw.topic).inc()
+            return
+        layout = self.p.tables.layout_for(decoded.schema)
+        halt = self.p.quality.check(decoded.schema.source_table, decoded.change)
+        if halt is not None:
+            self.p.tables.halt_for_quality(decoded.change.table, halt)
+        self._batch.add(decoded.change, layout, decoded.source_ts_ms)
+
+    # -- the delivery guarantee ----------------------------------------------------------
+    def commit(self) -> None:
+        """Make the batch durable, exactly once.
+
+        1. Flush the DLQ producer: records skipped by this batch's offsets are in Kafka.
+        2. Collapse each table's changes to the newest per key.
+        3. In ONE PostgreSQL transaction: pending DDL and table states, each table's
+           COPY + guarded upsert, then the next offsets of every partition touched.
+           Values PostgreSQL refuses are isolated and dead-lettered (flushed before commit).
+        4. Commit that transaction (retried as a whole on infrastructure errors).
+        5. Only then commit the offsets to Kafka, asynchronously: advisory, for lag.
+        A crash before 4 leaves nothing behind and the batch is consumed again from the
+        stored offsets; a crash after 4 resumes after it. The ordering guard makes a
+        re-applied change a no-op in any case.
+        """
+        batch = self._batch
+        if batch.empty():
+            return
+        started = time.monotonic()
+        self.p.dead_letters.flush()
+        collapsed = {t: collapse(c) for t, c in batch.changes.items()}
+        results = self._with_db(lambda conn: self._write(conn, batch, collapsed))
+        self.p.tables.committed()
+        self._stored.update(batch.next_offsets)
+        self._commit_kafka(batch)
+        self._record(batch, results, time.monotonic() - started)
+        self._batch = self._new_batch()
+
+    def _write(self, conn: psycopg.Connection[Any], batch: Batch,
+               collapsed: dict[str, list[SinkChange]]) -> dict[str, TableResult]:
+        with conn.transaction():
+            self.p.tables.write_pending(conn)
+            results = {t: write_table(conn, batch.layouts[t], changes)
+                       for t, changes in collapsed.items()}
+            rejected = [r for res in results.values() for r in res.rejected]
+            for change, reason in rejected:
+                self._dead_letter_rejected(change, reason)
+            if rejected:
+                self.p.dead_letters.flush()
+            offsets.write(conn, self.p.target_schema, self.group, batch.next_offsets)
+        return results
+
+    def _dead_letter_rejected(self, change: SinkChange, reason: str) -> None:
+        origin = change.origin
+        raw = self._refetch(origin.topic, origin.partition, origin.offset)
+        error = SinkError(f"{change.table}: PostgreSQL refused the row ({reason})",
+                          reason=reason)
+        self.p.dead_letters.send(raw, error)
+
+    def _refetch(self, topic: str, partition: int, offset: int) -> RawMessage:
+        """The original bytes of a refused change (rare: only for values checks missed)."""
+        probe = Consumer({**client_config(self.p.consumer_config),
+                          "group.id": "cdc-sink-refetch", "enable.auto.commit": False})
+        try:
+            probe.assign([TopicPartition(topic, partition, offset)])
+            msg = probe.poll(10)
+        finally:
+            probe.close()
+        if msg is None or msg.error():
+            return RawMessage(topic, partition, offset, None, None)
+        return RawMessage(topic, partition, offset, msg.key(), msg.value(), headers_of(msg))
+
+    def _commit_kafka(self, batch: Batch) -> None:
+        tps = [TopicPartition(t, p, o) for (t, p), o in batch.next_offsets.items()
+               if (t, p) in self._assigned]
+        if tps:
+            try:
+                self._consumer.commit(offsets=tps, asynchronous=True)
+            except Exception as exc:  # advisory only: the warehouse holds the real offsets
+                log.warning("advisory Kafka offset commit failed: %s", exc)
+
+    def _record(self, batch: Batch, results: dict[str, TableResult], took: float) -> None:
+        m = self.p.metrics
+        m.batch_duration.observe(took)
+        m.batch_changes.observe(batch.size())
+        m.commits.inc()
+        for table, res in results.items():
+            m.rows_upserted.labels(table).inc(res.inserted + res.updated - res.deleted)
+            m.rows_soft_deleted.labels(table).inc(res.deleted)
+            m.rows_skipped_stale.labels(table).inc(res.skipped_stale)
+        now = time.time()
+        for table, ts_ms in batch.source_ts_ms:
+            m.e2e_latency.labels(table).observe(max(now - ts_ms / 1000, 0.0))
+            self._last_source_ts[table] = max(self._last_source_ts.get(table, 0), ts_ms)
+        self.p.health.set_ready(True)
+
+    def _new_batch(self) -> Batch:
+        return Batch(self.p.batch_max_rows, self.p.batch_max_wait_s)
+
+    # -- PostgreSQL ----------------------------------------------------------------------
+    def _with_db(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        return with_retries(lambda: work(self._connection()), on_failure=self._db_failed,
+                            **self.p.retry)
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.p.conninfo, autocommit=True)
+        return self._conn
+
+    def _db_failed(self, exc: BaseException) -> None:
+        self.p.metrics.retries.labels(kind_of(exc)).inc()
+        self.p.health.set_ready(False, f"warehouse: {kind_of(exc)}")
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _bootstrap(self, conn: psycopg.Connection[Any]) -> None:
+        with conn.transaction():
+            self.p.tables.bootstrap(conn)
+
+    # -- rebalancing ---------------------------------------------------------------------
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        wanted = [(tp.topic, tp.partition) for tp in partitions]
+        stored = self._with_db(lambda conn: offsets.read(conn, self.p.target_schema,
+                                                         self.group, wanted))
+        for tp in partitions:
+            tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+        self._assigned |= set(wanted)
+        self._stored.update(stored)
+        consumer.assign(partitions)
+        self.p.health.set_ready(True)
+        log.info("assigned %s at stored offsets %s", wanted, stored)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Flush and commit before the partitions go to another replica."""
+        self.commit()
+        self._release(partitions)
+        consumer.unassign()
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Partitions lost without a clean revoke: their uncommitted work is abandoned."""
+        self._batch = self._new_batch()
+        self.p.tables.rolled_back()
+        self._release(partitions)
+        consumer.unassign()
+
+    def _release(self, partitions: list[TopicPartition]) -> None:
+        gone = {(tp.topic, tp.partition) for tp in partitions}
+        self._assigned -= gone
+        for tp in gone:
+            self._stored.pop(tp, None)
+        if not self._assigned:
+            self.p.health.set_ready(False, "no partitions assigned")
+
+    # -- lag -----------------------------------------------------------------------------
+    def _maybe_measure_lag(self, every_s: float = 10.0) -> None:
+        now = time.monotonic()
+        if now < self._next_lag_check:
+            return
+        self._next_lag_check = now + every_s
+        for (topic, partition) in sorted(self._assigned):
+            committed = self._stored.get((topic, partition), 0)
+            records, seconds = self._lag.lag(topic, partition, committed)
+            labels = (self.group, topic, str(partition))
+            self.p.metrics.lag_records.labels(*labels).set(records)
+            self.p.metrics.lag_seconds.labels(*labels).set(seconds)
+        wall = time.time()
+        for table, ts_ms in self._last_source_ts.items():
+            self.p.metrics.staleness.labels(table).set(max(wall - ts_ms / 1000, 0.0))
