@@ -87,7 +87,7 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
         metrics=metrics, health=Health(), batch_max_rows=opts.batch_max_rows,
         batch_max_wait_s=opts.batch_max_wait_ms / 1000,
         retry_initial_s=opts.retry_initial_backoff_s, retry_max_s=opts.retry_max_backoff_s,
-        retry_budget_s=opts.retry_budget_s)
+        retry_budget_s=opts.retry_budget_s, lag_interval_s=opts.lag_interval_s)
     return SinkService(parts)
 
 

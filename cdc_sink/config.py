@@ -114,6 +114,7 @@ class SinkOptions(BaseModel):
     retry_max_backoff_s: float = Field(default=30.0, gt=0)
     # Give up (exit non-zero, to be restarted) after retrying PostgreSQL this long.
     retry_budget_s: float = Field(default=300.0, gt=0)
+    lag_interval_s: float = Field(default=10.0, gt=0)  # how often lag and staleness are measured
 
 
 class HttpConfig(BaseModel):

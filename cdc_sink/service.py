@@ -57,7 +57,8 @@ class SinkParts:
                  conninfo: str, target_schema: str, decoder: Decoder, tables: Tables,
                  quality: QualityGate, dead_letters: DeadLetters, metrics: SinkMetrics,
                  health: Health, batch_max_rows: int, batch_max_wait_s: float,
-                 retry_initial_s: float, retry_max_s: float, retry_budget_s: float) -> None:
+                 retry_initial_s: float, retry_max_s: float, retry_budget_s: float,
+                 lag_interval_s: float = 10.0) -> None:
         self.consumer_config = consumer_config
         self.subscription = subscription
         self.conninfo = conninfo
@@ -72,6 +73,7 @@ class SinkParts:
         self.batch_max_wait_s = batch_max_wait_s
         self.retry = {"initial_s": retry_initial_s, "max_s": retry_max_s,
                       "budget_s": retry_budget_s}
+        self.lag_interval_s = lag_interval_s
 
 
 class SinkService:
@@ -297,11 +299,11 @@ class SinkService:
             self.p.health.set_ready(False, "no partitions assigned")
 
     # -- lag -----------------------------------------------------------------------------
-    def _maybe_measure_lag(self, every_s: float = 10.0) -> None:
+    def _maybe_measure_lag(self) -> None:
         now = time.monotonic()
-        if now < self._next_lag_check:
+        if now < self._next_lag_check or not self._assigned:
             return
-        self._next_lag_check = now + every_s
+        self._next_lag_check = now + self.p.lag_interval_s
         for (topic, partition) in sorted(self._assigned):
             committed = self._stored.get((topic, partition), 0)
             records, seconds = self._lag.lag(topic, partition, committed)

@@ -127,6 +127,20 @@ class LocalStack:
             self.state.processes = {}
             self._save()
 
+    def restart_postgres(self, down_s: float = 0.0) -> None:
+        """Stop PostgreSQL (fast shutdown), stay down ``down_s``, start it on the same port
+        with the same data: for tests of clients that must ride out a database restart."""
+        rec = self.state.processes["postgres"]
+        stop(rec, sig=_STOP_SIGNAL["postgres"])
+        time.sleep(down_s)
+        port = int(self.state.endpoints.postgres_dsn.rsplit(":", 1)[1].split("/")[0])
+        home = Path(self.state.extra_dirs[0]) if self.state.extra_dirs else (
+            self.run_dir / "postgres")
+        self._record(postgres.start(self.run_dir, home, port))
+        self._await("postgres", lambda: readiness.postgres(self.state.endpoints.postgres_dsn),
+                    time.monotonic())
+        self._save()
+
     def status(self) -> dict[str, bool]:
         """Per service: is its process alive (the same process, not a pid reuser)?"""
         return {name: is_running(rec) for name, rec in self.state.processes.items()}
