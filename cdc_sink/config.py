@@ -57,7 +57,10 @@ class KafkaConfig(BaseModel):
         if bool(self.topics) == bool(self.topic_pattern):
             raise ValueError("set exactly one of kafka.topics or kafka.topic_pattern")
         if self.topic_pattern:
-            re.compile(self.topic_pattern)
+            try:
+                re.compile(self.topic_pattern)
+            except re.error as exc:  # not a ValueError: pydantic would let it escape raw
+                raise ValueError(f"kafka.topic_pattern is not a valid regex: {exc}") from exc
         return self
 
     def password(self) -> SecretStr | None:

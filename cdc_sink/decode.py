@@ -27,6 +27,16 @@ from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange
 Format = Literal["processed", "debezium"]
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnPlan:
+    """How one column's values are prepared, decided once per writer schema."""
+
+    name: str
+    pg: typemap.PgType
+    convert: bool  # typemap.to_pg changes the value
+    check: typemap.Check | None  # None: every value of the Avro type fits the column
+
+
 @dataclass(frozen=True)
 class RowSchema:
     """What one (key schema, value schema) pair means for the warehouse table."""
@@ -37,6 +47,7 @@ class RowSchema:
     key_fields: tuple[str, ...]
     columns: tuple[evolution.Column, ...]
     pg: dict[str, typemap.PgType]
+    plan: tuple[ColumnPlan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,9 @@ class Decoder:
         key_fields = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
         schema, table = split_topic(topic)
         pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
-        return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg)
+        plan = tuple(ColumnPlan(n, t, typemap.needs_conversion(t), typemap.checker(t))
+                     for n, t in pg.items())
+        return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg, plan)
 
     def _detect(self, topic: str, value_schema: dict[str, Any]) -> Format:
         names = {f["name"] for f in value_schema.get("fields", [])}
@@ -105,8 +118,8 @@ class Decoder:
                         value: dict[str, Any]) -> Decoded:
         columns, meta = from_processed(value)
         change = self._change(raw, row, key, columns, deleted=meta.deleted, op=meta.op,
-                              eid=meta.event_id, position=Position(meta.source_lsn,
-                                                                   meta.source_ts_ms))
+                              eid=meta.event_id,
+                              position=Position(meta.source_lsn, meta.source_ts_ms))
         return Decoded(change, row, meta.source_ts_ms)
 
     def _from_debezium(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
@@ -124,25 +137,49 @@ class Decoder:
     def _change(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
                 values: dict[str, Any], *, deleted: bool, op: str, eid: str,
                 position: Position) -> SinkChange:
-        unavailable = frozenset(n for n, v in values.items() if typemap.is_unavailable(v))
-        columns = {name: self._convert(name, v, row) for name, v in values.items()
-                   if name in row.pg and name not in unavailable}
+        """The Kafka key is authoritative for the primary key (DESIGN.md)."""
+        columns, unavailable = self._prepare(row, values)
         key_values = tuple(key.get(f) for f in row.key_fields)
-        if any(v is None for v in key_values) or not key_values:
+        if not key_values or any(v is None for v in key_values):
             raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
                                 reason="missing_key_field")
-        key_tuple = tuple(self._convert(f, key[f], row) if f in row.pg else key[f]
-                          for f in row.key_fields)
-        return SinkChange(row.table, key_tuple, columns, deleted, op, eid, position,
+        key_values = tuple(self._convert(f, v, row) if f in row.pg else v
+                           for f, v in zip(row.key_fields, key_values, strict=True))
+        return SinkChange(row.table, key_values, columns, deleted, op, eid, position,
                           KafkaCoordinates(raw.topic, raw.partition, raw.offset),
-                          unavailable & set(row.pg))
+                          frozenset(unavailable))
+
+    @staticmethod
+    def _prepare(row: RowSchema, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """One pass over the columns: placeholders set aside, values converted and checked."""
+        columns: dict[str, Any] = {}
+        unavailable: list[str] = []
+        for col in row.plan:
+            if col.name not in values:
+                continue
+            value = values[col.name]
+            if value is None:
+                columns[col.name] = None
+            elif typemap.is_unavailable(value):
+                unavailable.append(col.name)
+            else:
+                columns[col.name] = _fit(row.table, col, value)
+        return columns, unavailable
 
     @staticmethod
     def _convert(name: str, value: Any, row: RowSchema) -> Any:
         pg = row.pg[name]
-        converted = typemap.to_pg(value, pg)
-        why = typemap.misfit(converted, pg)
-        if why is not None:
-            raise SinkError(f"{row.table}.{name}: value does not fit {pg.sql} ({why})",
-                            reason=f"value_misfit_{why}")
-        return converted
+        return _fit(row.table, ColumnPlan(name, pg, True, typemap.checker(pg)), value)
+
+
+def _fit(table: str, col: ColumnPlan, value: Any) -> Any:
+    """The value ready for COPY, or a SinkError naming why the column cannot hold it."""
+    converted = typemap.to_pg(value, col.pg) if col.convert else value
+    if isinstance(converted, typemap.Unfit):
+        why: str | None = converted.reason
+    else:
+        why = col.check(converted, col.pg) if col.check is not None else None
+    if why is not None:
+        raise SinkError(f"{table}.{col.name}: value does not fit {col.pg.sql} ({why})",
+                        reason=f"value_misfit_{why}")
+    return converted

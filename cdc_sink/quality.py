@@ -56,8 +56,19 @@ class QualityGate:
             window = self._windows[table] = _Window(now)
         window.records += 1
         window.hard += int(hard)
-        if should_halt(window.hard, window.records, contract):
-            return (f"{window.hard} of {window.records} records broke hard expectations "
-                    f"(limit {contract.hard_violation_halt_rate:.1%})")
-        return None
+        return self.halt_due(table)
+
+    def halt_due(self, source_table: str) -> str | None:
+        """The halt reason while the table's current window breaks its contract's rate.
+
+        ``check`` returns it for a passing record; when the record that crosses the limit
+        is itself a hard violation, ``check`` raises and the caller asks here.
+        """
+        contract, window = self.contracts.get(source_table), self._windows.get(source_table)
+        if contract is None or window is None:
+            return None
+        if not should_halt(window.hard, window.records, contract):
+            return None
+        return (f"{window.hard} of {window.records} records broke hard expectations "
+                f"(limit {contract.hard_violation_halt_rate:.1%})")
 

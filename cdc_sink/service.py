@@ -23,7 +23,7 @@ from cdc_sink import offsets
 from cdc_sink.batch import Batch
 from cdc_sink.collapse import collapse
 from cdc_sink.deadletter import DeadLetters
-from cdc_sink.decode import Decoder
+from cdc_sink.decode import Decoded, Decoder
 from cdc_sink.health import Health
 from cdc_sink.lag import LagProbe
 from cdc_sink.metrics import SinkMetrics
@@ -89,6 +89,7 @@ class SinkService:
         self._stopping = False
         self._last_source_ts: dict[str, int] = {}
         self._next_lag_check = 0.0
+        self._consumed: dict[str, Any] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
     def run(self) -> None:
@@ -136,12 +137,19 @@ class SinkService:
         raw = RawMessage(str(msg.topic()), int(msg.partition() or 0), int(msg.offset() or 0),
                          msg.key(), msg.value(), headers_of(msg), msg.timestamp()[1])
         self._batch.note((raw.topic, raw.partition), raw.offset, raw.timestamp_ms)
-        self.p.metrics.records_consumed.labels(raw.topic).inc()
+        self._consumed_counter(raw.topic).inc()
         try:
             self._apply(raw)
         except CdcError as error:
             self.p.dead_letters.send(raw, error.at(raw.topic, raw.partition, raw.offset,
                                                    raw.value))
+
+    def _consumed_counter(self, topic: str) -> Any:
+        """Per-topic counter child, looked up once (labels() is costly per record)."""
+        child = self._consumed.get(topic)
+        if child is None:
+            child = self._consumed[topic] = self.p.metrics.records_consumed.labels(topic)
+        return child
 
     def _apply(self, raw: RawMessage) -> None:
         decoded = self.p.decoder.decode(raw)
@@ -149,10 +157,19 @@ class SinkService:
             self.p.metrics.tombstones.labels(raw.topic).inc()
             return
         layout = self.p.tables.layout_for(decoded.schema)
-        halt = self.p.quality.check(decoded.schema.source_table, decoded.change)
-        if halt is not None:
-            self.p.tables.halt_for_quality(decoded.change.table, halt)
+        self._check_quality(decoded)
         self._batch.add(decoded.change, layout, decoded.source_ts_ms)
+
+    def _check_quality(self, decoded: Decoded) -> None:
+        """Contract check; a crossed halt rate halts the table even when the record that
+        crossed it is itself a hard violation (else an all-garbage source never halts)."""
+        source_table = decoded.schema.source_table
+        try:
+            self.p.quality.check(source_table, decoded.change)  # raises ContractViolation
+        finally:
+            halt = self.p.quality.halt_due(source_table)
+            if halt is not None:
+                self.p.tables.halt_for_quality(decoded.change.table, halt)
 
     # -- the delivery guarantee ----------------------------------------------------------
     def commit(self) -> None:

@@ -42,8 +42,15 @@ class TableState:
     columns: list[evolution.Column]
     halted_reason: str | None = None
     ddl: list[sql.Composed] = field(default_factory=list)  # pending until commit
+    _layout: TableLayout | None = field(default=None, repr=False)
 
     def layout(self, schema: str, table: str, meta: MetaNames) -> TableLayout:
+        """The table's layout, built once per state (states are replaced, never mutated)."""
+        if self._layout is None:
+            self._layout = self._build_layout(schema, table, meta)
+        return self._layout
+
+    def _build_layout(self, schema: str, table: str, meta: MetaNames) -> TableLayout:
         pg = {c.name: typemap.pg_type(c.avro_type).sql for c in self.columns}
         key = tuple(sqlbuild.Column(k, pg[k]) for k in self.key_fields)
         values = tuple(sqlbuild.Column(c.name, pg[c.name]) for c in self.columns

@@ -324,6 +324,9 @@ _GEOMETRY_PLACEHOLDER_WKB = frozenset({
 })
 
 
+_PLACEHOLDER_SHAPES = frozenset({str, bytes, list, dict})
+
+
 def is_unavailable(value: Any, placeholder: str = UNAVAILABLE) -> bool:
     """True for Debezium's unchanged-TOAST placeholder, in any of its shapes.
 
@@ -331,6 +334,8 @@ def is_unavailable(value: Any, placeholder: str = UNAVAILABLE) -> bool:
     ``{placeholder: placeholder}`` and PostGIS columns a fixed far-away point.  A real
     value equal to one of these is indistinguishable; that is Debezium's contract.
     """
+    if type(value) not in _PLACEHOLDER_SHAPES:
+        return False  # the hot path: numbers, None, decoded temporals are never placeholders
     scalars, lists = _placeholders(placeholder)
     if isinstance(value, list):
         return value in lists
@@ -374,6 +379,11 @@ def to_pg(value: Any, pg: PgType) -> Any:
         return Unfit("type_mismatch", value)
     except (ValueError, OverflowError, ArithmeticError, KeyError):
         return Unfit(_FAILURE.get(pg.conv, "type_mismatch"), value)
+
+
+def needs_conversion(pg: PgType) -> bool:
+    """False when decoded values already are what psycopg wants (a hot-path shortcut)."""
+    return _CONVERT.get(pg.conv, _same) is not _same
 
 
 def _same(value: Any, _pg: PgType) -> Any:
@@ -578,6 +588,20 @@ _FAILURE: dict[str, str] = {
 Check = Callable[[Any, PgType], str | None]
 
 
+# Checks left to PostgreSQL on the hot path: it validates jsonb itself on COPY, and a value
+# it refuses is isolated by the writer and dead-lettered (reason value_rejected_<sqlstate>).
+_LEFT_TO_POSTGRES = frozenset({"json", "json_any"})
+
+
+def checker(pg: PgType) -> Check | None:
+    """The check for values already passed through ``to_pg``, or None when every value of the
+    column's Avro type fits. Decided once per column, used per value."""
+    check = _CHECK.get(pg.conv, _no_check)
+    if check is _no_check or pg.conv in _LEFT_TO_POSTGRES or pg.sql in _ALWAYS_FITS:
+        return None
+    return check
+
+
 def misfit(value: Any, pg: PgType) -> str | None:
     """None if the value (decoded or already converted) fits the column, else a reason code.
 
@@ -595,6 +619,10 @@ def misfit(value: Any, pg: PgType) -> str | None:
 
 def _no_check(_value: Any, _pg: PgType) -> str | None:
     return None
+
+
+# Avro int/long/double/boolean/bytes values always fit these (an Avro int is 32-bit).
+_ALWAYS_FITS = frozenset({"boolean", "integer", "bigint", "double precision", "bytea"})
 
 
 def _of(*types: type) -> Check:
@@ -638,6 +666,9 @@ def _check_numeric(value: Any, pg: PgType) -> str | None:
 
 def _numeric_fit(value: Decimal, precision: int, scale: int) -> str | None:
     """PostgreSQL rounds to ``scale`` then needs at most ``precision - scale`` int digits."""
+    if -value.as_tuple().exponent <= scale:  # type: ignore[operator]  # finite here
+        # The common case, no rounding needed: count the integer digits directly.
+        return "numeric_overflow" if value and value.adjusted() >= precision - scale else None
     with localcontext() as ctx:
         ctx.prec = 2 * _PG_NUMERIC_MAX_PRECISION + abs(scale)
         try:

@@ -1,0 +1,126 @@
+"""Sink throughput: N pre-produced changes, timed from sink start to the last row committed.
+
+Workload: three tables, ~25% inserts, 60% updates, 10% deletes, 5% re-inserts, plus 5%
+duplicate deliveries, as processed records (the Flink job's output). The engines are the
+local stack's real Kafka, registry and PostgreSQL on this machine; the sink runs as its own
+process (``cdc sink run``) once per batch size. Prints changes/s, rows/s written, batch
+commit latency p50/p99 (from the sink's histogram) and the sink's peak RSS, then one JSON line.
+
+    .venv/bin/python benchmarks/sink_throughput.py [--changes N] [--batch-sizes 1000 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cdc_stack import LocalStack, StackSettings
+from cdc_stack.ports import free_port
+from tests.integration.sink.harness import (
+    SinkProcess,
+    Target,
+    wait_converged,
+    write_config,
+)
+from tests.support.cdcgen import TABLES, TopicWriter, Workload, perturb, produce
+
+
+def quantile(text: str, name: str, q: float) -> float:
+    """histogram_quantile over the cumulative buckets of ``name`` in a /metrics page."""
+    buckets = [(float(le), float(v)) for le, v in re.findall(
+        rf'^{name}_bucket{{le="([^"]+)"}} ([0-9.e+]+)$', text, re.MULTILINE) if le != "+Inf"]
+    total = float(re.search(rf"^{name}_count ([0-9.e+]+)$", text, re.MULTILINE)[1])  # type: ignore[index]
+    rank, prev_le, prev_v = q * total, 0.0, 0.0
+    for le, v in buckets:
+        if v >= rank:
+            return prev_le + (le - prev_le) * ((rank - prev_v) / max(v - prev_v, 1e-9))
+        prev_le, prev_v = le, v
+    return buckets[-1][0]
+
+
+def counter(text: str, name: str) -> float:
+    return sum(float(v) for v in re.findall(rf"^{name}{{[^}}]*}} ([0-9.e+]+)$", text, re.MULTILINE))
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+
+
+def run_once(stack: LocalStack, registry_url: str, topics: tuple[str, ...], batch: int,
+             work: Path) -> dict[str, float]:
+    ep = stack.state.endpoints
+    at = Target(ep.kafka_bootstrap, ep.postgres_dsn, f"bench_{batch}",
+                f"bench-{batch}-{time.time_ns()}", topics)
+    port = free_port()
+    cfg = write_config(work / f"sink-{batch}.yaml", at, registry_url, batch_max_rows=batch,
+                       batch_max_wait_ms=1000)
+    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+    sink = SinkProcess(cfg, work / f"sink-{batch}.log")
+    started = time.monotonic()
+    sink.start()
+    wait_converged(sink, at, timeout=3600)
+    took = time.monotonic() - started
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert sink.proc is not None
+    rss = peak_rss_mb(sink.proc.pid)
+    sink.stop()
+    consumed = counter(metrics, "cdc_sink_records_consumed_total")
+    rows = (counter(metrics, "cdc_sink_rows_upserted_total")
+            + counter(metrics, "cdc_sink_rows_soft_deleted_total"))
+    return {"seconds": took, "changes_per_s": consumed / took, "rows_per_s": rows / took,
+            "p50_ms": 1000 * quantile(metrics, "cdc_sink_batch_duration_seconds", 0.5),
+            "p99_ms": 1000 * quantile(metrics, "cdc_sink_batch_duration_seconds", 0.99),
+            "peak_rss_mb": rss, "consumed": consumed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=1_000_000)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cdc-bench-"))
+    stack = LocalStack(StackSettings(quick_jit=False, kafka_heap="1g"), work / "stack")
+    stack.up()
+    try:
+        ep = stack.state.endpoints
+        registry = SchemaRegistryClient({"url": ep.registry_url})
+        writers = {s.table: TopicWriter.register(registry, f"bench.public.{s.table}", s,
+                                                 processed=True) for s in TABLES}
+        t0 = time.monotonic()
+        events = perturb(Workload(seed=1).events(int(args.changes / 1.05),
+                                                 mix=(0.25, 0.60, 0.10)),
+                         random.Random(1), dup_rate=0.05, window=1)
+        sent = produce(ep.kafka_bootstrap, writers, events)
+        print(f"pre-produced {sent} changes in {time.monotonic() - t0:.0f}s")
+        topics = tuple(w.topic for w in writers.values())
+        figures: dict[str, float] = {"changes": float(sent)}
+        for batch in args.batch_sizes:
+            r = run_once(stack, ep.registry_url, topics, batch, work)
+            print(f"batch {batch:>6}: {r['changes_per_s']:>9,.0f} changes/s, "
+                  f"{r['rows_per_s']:>9,.0f} rows/s, commit p50 {r['p50_ms']:.0f} ms "
+                  f"p99 {r['p99_ms']:.0f} ms, peak RSS {r['peak_rss_mb']:.0f} MB "
+                  f"({r['seconds']:.1f}s)")
+            figures[f"changes_per_s_batch_{batch}"] = round(r["changes_per_s"])
+            figures[f"rows_per_s_batch_{batch}"] = round(r["rows_per_s"])
+            figures[f"commit_p50_ms_batch_{batch}"] = round(r["p50_ms"], 1)
+            figures[f"commit_p99_ms_batch_{batch}"] = round(r["p99_ms"], 1)
+            figures[f"peak_rss_mb_batch_{batch}"] = round(r["peak_rss_mb"])
+        print(json.dumps(figures))
+    finally:
+        stack.down()
+
+
+if __name__ == "__main__":
+    main()
