@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -88,7 +89,6 @@ class SinkService:
         self._stored: dict[tuple[str, int], int] = {}  # committed next offsets, for lag
         self._stopping = False
         self._last_source_ts: dict[str, int] = {}
-        self._next_lag_check = 0.0
         self._consumed: dict[str, Any] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -98,6 +98,8 @@ class SinkService:
         self._consumer.subscribe(self.p.subscription, on_assign=self._on_assign,
                                  on_revoke=self._on_revoke, on_lost=self._on_lost)
         self.p.metrics.up.set(1)
+        threading.Thread(target=self._measure_lag_forever, name="cdc-sink-lag",
+                         daemon=True).start()
         try:
             while not self._stopping:
                 self._step()
@@ -106,7 +108,6 @@ class SinkService:
             self.p.metrics.up.set(0)
             self.p.health.set_ready(False, "stopped")
             self._consumer.close()
-            self._lag.close()
             if self._conn is not None:
                 self._conn.close()
 
@@ -125,7 +126,6 @@ class SinkService:
             self._handle(msg)
         if self._batch.due():
             self.commit()
-        self._maybe_measure_lag()
 
     # -- one message ---------------------------------------------------------------------
     def _handle(self, msg: Message) -> None:
@@ -315,18 +315,25 @@ class SinkService:
         if not self._assigned:
             self.p.health.set_ready(False, "no partitions assigned")
 
-    # -- lag -----------------------------------------------------------------------------
-    def _maybe_measure_lag(self) -> None:
-        now = time.monotonic()
-        if now < self._next_lag_check or not self._assigned:
-            return
-        self._next_lag_check = now + self.p.lag_interval_s
-        for (topic, partition) in sorted(self._assigned):
-            committed = self._stored.get((topic, partition), 0)
-            records, seconds = self._lag.lag(topic, partition, committed)
+    # -- lag (own thread: a lag read may wait on the broker, the loop must not) ----------
+    def _measure_lag_forever(self) -> None:
+        try:
+            while not self._stopping:
+                try:
+                    self._measure_lag()
+                except Exception:  # a failed measurement must never stop the sink
+                    log.exception("lag measurement failed")
+                time.sleep(self.p.lag_interval_s)
+        finally:
+            self._lag.close()
+
+    def _measure_lag(self) -> None:
+        stored = dict(self._stored)
+        for topic, partition in sorted(set(self._assigned)):
+            records, seconds = self._lag.lag(topic, partition, stored.get((topic, partition), 0))
             labels = (self.group, topic, str(partition))
             self.p.metrics.lag_records.labels(*labels).set(records)
             self.p.metrics.lag_seconds.labels(*labels).set(seconds)
         wall = time.time()
-        for table, ts_ms in self._last_source_ts.items():
+        for table, ts_ms in dict(self._last_source_ts).items():
             self.p.metrics.staleness.labels(table).set(max(wall - ts_ms / 1000, 0.0))
