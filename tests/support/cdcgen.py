@@ -288,3 +288,49 @@ def _produce_one(producer: Producer, topic: str, key: bytes, value: bytes) -> No
 def chunks(events: list[Event], size: int) -> Iterator[list[Event]]:
     for start in range(0, len(events), size):
         yield events[start:start + size]
+
+
+# -- hand-made records (DLQ and schema-evolution tests) -------------------------------------
+
+def change_event(spec: TableSpec, row: dict[str, Any], lsn: int, op: str = "c",
+                 start_ts_ms: int = 1_790_000_000_000) -> Event:
+    """One change of ``spec`` for ``row`` (which holds the key) at source position ``lsn``."""
+    key = {k: row[k] for k in spec.key_fields}
+    before = {**{f["name"]: None for f in spec.fields}, **key} if op == "d" else None
+    return Event(spec, key, op, before, None if op == "d" else dict(row), lsn,
+                 start_ts_ms + lsn)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Where one produced record landed, with the exact bytes that were sent."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def produce_raw(bootstrap: str,
+                records: list[tuple[str, bytes | None, bytes | None]]) -> list[Delivered]:
+    """Produce (topic, key, value) byte records in order; their offsets from delivery reports."""
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                         "linger.ms": 5})
+    landed: dict[int, Delivered] = {}
+    failures: list[str] = []
+
+    def report(index: int, key: bytes | None, value: bytes | None) -> Callable[..., None]:
+        def delivered(err: Any, msg: Any) -> None:
+            if err is not None:
+                failures.append(str(err))
+                return
+            landed[index] = Delivered(msg.topic(), msg.partition(), msg.offset(), key, value)
+        return delivered
+
+    for index, (topic, key, value) in enumerate(records):
+        producer.produce(topic, key=key, value=value, on_delivery=report(index, key, value))
+        producer.poll(0)
+    if producer.flush(60) != 0 or failures:
+        raise RuntimeError(f"records not delivered: {failures or 'flush timed out'}")
+    return [landed[i] for i in range(len(records))]
