@@ -24,12 +24,12 @@ from pyflink.datastream.connectors.kafka import (
 from flink_jobs.runtime import RuntimeOptions, environment
 
 
-def build(env: StreamExecutionEnvironment, bootstrap: str, *, source_topic: str,
+def build(env: StreamExecutionEnvironment, bootstrap: str, *, source_topic: str | Sequence[str],
           sink_topic: str, group_id: str, bounded: bool, transactional_id_prefix: str) -> None:
     """Wire source → identity map → exactly-once sink onto ``env``."""
     builder = (KafkaSource.builder()
                .set_bootstrap_servers(bootstrap)
-               .set_topics(source_topic)
+               .set_topics(*([source_topic] if isinstance(source_topic, str) else source_topic))
                .set_group_id(group_id)
                .set_starting_offsets(KafkaOffsetsInitializer.earliest())
                .set_value_only_deserializer(ByteArraySchema()))
@@ -52,7 +52,7 @@ def build(env: StreamExecutionEnvironment, bootstrap: str, *, source_topic: str,
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap", required=True)
-    parser.add_argument("--source-topic", required=True)
+    parser.add_argument("--source-topic", required=True, nargs="+")
     parser.add_argument("--sink-topic", required=True)
     parser.add_argument("--group-id", required=True)
     parser.add_argument("--connector-jar", type=Path, required=True)

@@ -32,6 +32,10 @@ class RuntimeOptions:
     parallelism: int = 1
     execution_mode: ExecutionMode = "thread"
     checkpoint_interval_ms: int | None = None
+    # Any other Flink options (state backend, checkpoint storage, restore path, reporters).
+    conf: tuple[tuple[str, str], ...] = ()
+    # Serve Flink's metrics (ours included) for Prometheus on this port or range ("9249-9259").
+    prometheus_port: str | None = None
 
 
 def python_path_for_workers() -> str:
@@ -44,13 +48,42 @@ def python_path_for_workers() -> str:
 def environment(options: RuntimeOptions) -> StreamExecutionEnvironment:
     """A configured StreamExecutionEnvironment (mini-cluster when run as a plain script)."""
     os.environ["PYTHONPATH"] = python_path_for_workers()  # read by the JVM launched next
+    if options.prometheus_port:
+        _add_prometheus_reporter(options.prometheus_port)
     config = Configuration()
     config.set_string("python.executable", sys.executable)
     config.set_string("python.client.executable", sys.executable)
     config.set_string("python.execution-mode", options.execution_mode)
-    config.set_string("pipeline.jars", ";".join(p.resolve().as_uri() for p in options.jars))
+    if options.jars:
+        config.set_string("pipeline.jars", ";".join(p.resolve().as_uri() for p in options.jars))
+    for key, value in (*_reporter_conf(options.prometheus_port), *options.conf):
+        config.set_string(key, value)
     env = StreamExecutionEnvironment.get_execution_environment(config)
     env.set_parallelism(options.parallelism)
     if options.checkpoint_interval_ms:
         env.enable_checkpointing(options.checkpoint_interval_ms)
     return env
+
+
+def _reporter_conf(port: str | None) -> tuple[tuple[str, str], ...]:
+    if not port:
+        return ()
+    factory = "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
+    return (("metrics.reporter.prom.factory.class", factory),
+            ("metrics.reporter.prom.port", port))
+
+
+def _add_prometheus_reporter(port: str) -> None:
+    """Put PyFlink's bundled Prometheus reporter on the local JVM's classpath.
+
+    The embedded mini-cluster does not load ``plugins/``; PyFlink's gateway launcher does
+    add ``HADOOP_CLASSPATH`` to the JVM classpath, so the reporter JAR goes there.  On a
+    cluster the reporter is configured in the cluster's own Flink configuration instead.
+    """
+    import pyflink
+
+    found = sorted(Path(pyflink.__file__).parent.glob(
+        "plugins/metrics-prometheus/flink-metrics-prometheus-*.jar"))
+    if found:
+        current = os.environ.get("HADOOP_CLASSPATH", "")
+        os.environ["HADOOP_CLASSPATH"] = os.pathsep.join(p for p in (current, str(found[0])) if p)

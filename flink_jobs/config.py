@@ -1,0 +1,136 @@
+"""Processor job configuration: one YAML file, every key overridable from the environment.
+
+Precedence: environment (``CDC_JOB__<SECTION>__<KEY>``, e.g. ``CDC_JOB__JOB__PARALLELISM=2``)
+over the YAML file over defaults.  Unknown keys are errors naming the key, so a typo stops
+the job at start-up instead of silently running with a default.
+
+    kafka:
+      bootstrap_servers: 127.0.0.1:9092
+      topics: [cdc.public.orders, cdc.public.customers]   # or topic_pattern: '^cdc\\..*'
+      group_id: cdc-processor
+      properties: {security.protocol: SASL_SSL}          # passed to source and sink
+    registry: {url: http://registry:8080/apis/ccompat/v7}
+    job:
+      parallelism: 2
+      checkpoint_interval_ms: 10000
+      checkpoint_dir: file:///var/lib/flink/checkpoints
+      state_backend: rocksdb
+      transactional_id_prefix: cdc-processor
+    processing:
+      contracts: [schemas/contracts.yaml]
+      dedup_window_ms: 60000
+    metrics: {topic: cdc.metrics, sums: {public.orders: [total_amount]}}
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class KafkaConfig(BaseModel):
+    """Where the raw Debezium topics are and how to reach the brokers."""
+
+    model_config = _STRICT
+    bootstrap_servers: str
+    topics: tuple[str, ...] = ()
+    topic_pattern: str | None = None
+    group_id: str = "cdc-processor"
+    properties: dict[str, str] = Field(default_factory=dict)
+    # Stop at the offsets that are latest when the job starts (tests, backfills).
+    bounded: bool = False
+
+    @model_validator(mode="after")
+    def _one_subscription(self) -> Self:
+        if bool(self.topics) == bool(self.topic_pattern):
+            raise ValueError("set exactly one of kafka.topics or kafka.topic_pattern")
+        if self.topic_pattern:
+            re.compile(self.topic_pattern)
+        return self
+
+
+class RegistryConfig(BaseModel):
+    model_config = _STRICT
+    url: str
+
+
+class JobOptions(BaseModel):
+    """How Flink runs the job: parallelism, Python mode, checkpoints, state, transactions."""
+
+    model_config = _STRICT
+    name: str = "cdc-processor"
+    parallelism: int = Field(default=1, ge=1)
+    execution_mode: Literal["thread", "process"] = "thread"
+    connector_jar: Path | None = None  # None: the cdc_stack cache (local); a cluster ships its own
+    checkpoint_interval_ms: int = Field(default=10_000, ge=100)
+    checkpoint_dir: str | None = None  # URI; None keeps checkpoints in the JobManager (tests)
+    state_backend: Literal["hashmap", "rocksdb"] = "hashmap"
+    restore_from: str | None = None  # a retained checkpoint or savepoint path
+    transactional_id_prefix: str = "cdc-processor"
+    transaction_timeout_ms: int = Field(default=900_000, ge=1000)
+    flink_conf: dict[str, str] = Field(default_factory=dict)  # any other Flink option
+    prometheus_port: str | None = None  # e.g. "9249" or "9249-9259"; None: no reporter
+
+
+class ProcessingOptions(BaseModel):
+    """The per-record stages: topics, contracts, dedup window, watermarks."""
+
+    model_config = _STRICT
+    processed_prefix: str = "processed"
+    dlq_topic: str = "cdc.dlq"
+    contracts: tuple[Path, ...] = ()
+    dedup_window_ms: int = Field(default=60_000, ge=1)
+    max_out_of_orderness_ms: int = Field(default=5_000, ge=0)
+    # Periodic watermark emission.  Must be set explicitly: with the Table source bridged to
+    # a DataStream, PyFlink 2.2 otherwise emits no watermarks at all (measured).  There is
+    # no idleness setting: ``with_idleness`` stops watermarks entirely in PyFlink 2.2.1.
+    watermark_interval_ms: int = Field(default=200, ge=1)
+
+
+class MetricsOptions(BaseModel):
+    """Windowed per-table metrics: op counts and sums of the configured columns."""
+
+    model_config = _STRICT
+    topic: str = "cdc.metrics"
+    window_ms: int = Field(default=60_000, ge=1)
+    sums: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # schema.table -> columns
+
+
+class JobConfig(BaseSettings):
+    """The whole processor configuration (see module docstring)."""
+
+    model_config = SettingsConfigDict(env_prefix="CDC_JOB__", env_nested_delimiter="__",
+                                      extra="forbid", frozen=True)
+    kafka: KafkaConfig
+    registry: RegistryConfig
+    job: JobOptions = JobOptions()
+    processing: ProcessingOptions = ProcessingOptions()
+    metrics: MetricsOptions = MetricsOptions()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+
+def load(path: Path | None, **overrides: Any) -> JobConfig:
+    """Read the YAML file (if any), apply env overrides, validate."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = YamlConfigSettingsSource(JobConfig, yaml_file=path)()
+    return JobConfig(**{**data, **overrides})

@@ -1,0 +1,222 @@
+"""The PyFlink functions: thin shells that keep state and metrics and call pure code.
+
+Every per-record decision lives in ``decode``, ``dedup``, ``enrich`` and
+``metrics_window``; these classes only move values between Flink (state, timers, side
+outputs, counters) and those modules.  State values are pickled Python objects (one
+``value()`` and one ``update()`` per record), which is the cheapest state access PyFlink
+offers in thread mode.  Metrics are registered under the ``cdc`` group; per-reason
+counters use a ``reason`` key/value group (a Prometheus label).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from pyflink.common import Row, Types
+from pyflink.common.watermark_strategy import TimestampAssigner
+from pyflink.datastream import (
+    KeyedCoProcessFunction,
+    KeyedProcessFunction,
+    OutputTag,
+    ProcessFunction,
+    RuntimeContext,
+)
+from pyflink.datastream.state import ValueStateDescriptor
+
+from flink_jobs import dedup, enrich, metrics_window
+from flink_jobs.catalog import SchemaCatalog
+from flink_jobs.decode import Decoded, DecodeSettings, RecordDecoder
+from flink_jobs.records import Change, Counted, DimUpdate, OutRecord, RawRecord
+from flink_jobs.registry import ConfluentRegistry
+
+BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
+SINK_ROW = Types.ROW_NAMED(["topic", "k", "v", "headers"],
+                           [Types.STRING(), BYTES, BYTES, Types.MAP(Types.STRING(), BYTES)])
+DLQ_TAG = OutputTag("dlq", SINK_ROW)
+DIM_TAG = OutputTag("dimension", Types.PICKLED_BYTE_ARRAY())
+ENRICH_TAG = OutputTag("enrich", Types.PICKLED_BYTE_ARRAY())
+METRICS_TAG = OutputTag("metrics", Types.PICKLED_BYTE_ARRAY())
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def raw_of(row: Row) -> RawRecord:
+    """The source table's row (k, v, topic, partition, offset, headers) as a RawRecord."""
+    return RawRecord(row[0], row[1], row[2], row[3], row[4], dict(row[5] or {}))
+
+
+def sink_row(out: OutRecord) -> Row:
+    return Row(out.topic, out.key, out.value, out.headers)
+
+
+class _Counters:
+    """Lazily created counters of one operator, by name and optional reason label."""
+
+    def __init__(self, ctx: RuntimeContext, *eager: str) -> None:
+        self._group = ctx.get_metrics_group().add_group("cdc")
+        self._made: dict[tuple[str, str | None], Any] = {}
+        for name in eager:  # exported as 0 before the first event, so alerts can see them
+            self.inc(name, n=0)
+
+    def inc(self, name: str, reason: str | None = None, n: int = 1) -> None:
+        counter = self._made.get((name, reason))
+        if counter is None:
+            group = self._group if reason is None else self._group.add_group("reason", reason)
+            counter = self._made[(name, reason)] = group.counter(name)
+        counter.inc(n)
+
+
+class DecodeFunction(ProcessFunction):  # type: ignore[misc]
+    """Raw rows → Change and DimUpdate (main), DLQ rows (side output)."""
+
+    def __init__(self, settings: DecodeSettings, registry_url: str, prefix: str) -> None:
+        self._settings, self._url, self._prefix = settings, registry_url, prefix
+
+    def open(self, ctx: RuntimeContext) -> None:
+        registry = ConfluentRegistry(self._url)
+        catalog = SchemaCatalog(registry, self._prefix, self._settings.rules())
+        self._decoder = RecordDecoder(self._settings, registry.fetch, catalog)
+        self._counters = _Counters(ctx, "records_in")
+
+    def process_element(self, value: Row, ctx: ProcessFunction.Context) -> Iterator[Any]:
+        yield from self._route(self._decoder.decode(raw_of(value), now_ms()))
+
+    def _route(self, decoded: Decoded) -> Iterator[Any]:
+        self._counters.inc("records_in")
+        for name in decoded.soft_violations:
+            self._counters.inc("soft_violations", name)
+        if decoded.change is not None:
+            yield decoded.change
+        yield from decoded.dims  # same stream as changes: one watermark for both
+        if decoded.dlq is not None:
+            self._counters.inc("dlq_records", decoded.reason)
+            yield DLQ_TAG, sink_row(decoded.dlq)
+        elif decoded.change is None:
+            self._counters.inc("skipped", decoded.reason)
+
+
+class EventTime(TimestampAssigner):  # type: ignore[misc]
+    """Event time = the source commit time (``source.ts_ms``) of a Change or DimUpdate."""
+
+    def extract_timestamp(self, value: Any, record_timestamp: int) -> int:
+        return int(value.ts_ms)
+
+
+class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
+    """Keyed by row: first occurrence of an event_id per window out at once, copies dropped."""
+
+    def __init__(self, window_ms: int) -> None:
+        self._window_ms = window_ms
+
+    def open(self, ctx: RuntimeContext) -> None:
+        self._seen = ctx.get_state(ValueStateDescriptor("seen", Types.PICKLED_BYTE_ARRAY()))
+        self._counters = _Counters(ctx, "duplicates_dropped", "late_events", "records_out")
+
+    def process_element(self, change: Change | DimUpdate, ctx: KeyedProcessFunction.Context
+                        ) -> Iterator[Any]:
+        if isinstance(change, DimUpdate):
+            yield DIM_TAG, change
+            return
+        seen = self._seen.value() or {}
+        decision = dedup.observe(seen, change.event_id, change.ts_ms,
+                                 ctx.timer_service().current_watermark(), self._window_ms)
+        yield from self._act(decision, change, seen, ctx)
+
+    def _act(self, decision: dedup.Decision, change: Change, seen: dict[str, int],
+             ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
+        if decision.verdict is dedup.Verdict.DUPLICATE:
+            self._counters.inc("duplicates_dropped")
+            return
+        if decision.timer is not None:
+            self._seen.update(seen)
+            ctx.timer_service().register_event_time_timer(decision.timer)
+        else:
+            self._counters.inc("late_events")
+        yield METRICS_TAG, Counted(change.table, change.ts_ms, change.op, change.sums)
+        if change.join is not None:
+            yield ENRICH_TAG, change
+        else:
+            self._counters.inc("records_out")
+            yield Row(change.topic, change.key, change.value, {})
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
+        left = dedup.expire(self._seen.value() or {}, timestamp)
+        self._seen.update(left) if left else self._seen.clear()
+
+
+class EnrichFunction(KeyedCoProcessFunction):  # type: ignore[misc]
+    """Facts (input 1) joined with dimension updates (input 2), both keyed by join key."""
+
+    def __init__(self, rules: dict[str, Any]) -> None:
+        self._rules = rules
+
+    def open(self, ctx: RuntimeContext) -> None:
+        self._state = ctx.get_state(ValueStateDescriptor("join", Types.PICKLED_BYTE_ARRAY()))
+        self._suffixes = {t: enrich.suffix_schema(r) for t, r in self._rules.items()}
+        self._counters = _Counters(ctx, "enrichment_missing", "records_out")
+
+    def process_element1(self, fact: Change, ctx: KeyedCoProcessFunction.Context
+                         ) -> Iterator[Row]:
+        state = self._state.value() or enrich.JoinState()
+        found, timer = enrich.on_fact(state, fact, self._rules[fact.table].wait_ms)
+        self._state.update(state)
+        if timer is not None:
+            ctx.timer_service().register_event_time_timer(timer)
+        yield from self._emit(found, state.dimension)
+
+    def process_element2(self, update: Any, ctx: KeyedCoProcessFunction.Context
+                         ) -> Iterator[Row]:
+        state = self._state.value() or enrich.JoinState()
+        released = enrich.on_dimension(state, update)
+        self._state.update(state)
+        yield from self._emit(released, state.dimension)
+
+    def on_timer(self, timestamp: int, ctx: KeyedCoProcessFunction.OnTimerContext
+                 ) -> Iterator[Row]:
+        state = self._state.value() or enrich.JoinState()
+        due = enrich.on_deadline(state, timestamp)
+        self._state.update(state)
+        self._counters.inc("enrichment_missing", n=len(due))
+        yield from self._emit(due, None)
+
+    def _emit(self, facts: list[Change], dimension: Any) -> Iterator[Row]:
+        fields = dimension.fields if dimension is not None else None
+        for fact in facts:
+            tail = enrich.suffix(self._suffixes[fact.table], self._rules[fact.table], fields)
+            self._counters.inc("records_out")
+            yield Row(fact.topic, fact.key, fact.value + tail, {})
+
+
+class MetricsFunction(KeyedProcessFunction):  # type: ignore[misc]
+    """Keyed by table: per-window op counts and sums, emitted when the window closes."""
+
+    def __init__(self, window_ms: int, topic: str, codec: metrics_window.MetricsCodec) -> None:
+        self._window_ms, self._topic, self._codec = window_ms, topic, codec
+
+    def open(self, ctx: RuntimeContext) -> None:
+        self._state = ctx.get_state(ValueStateDescriptor("windows", Types.PICKLED_BYTE_ARRAY()))
+
+    def process_element(self, counted: Counted, ctx: KeyedProcessFunction.Context
+                        ) -> Iterator[Row]:
+        windows = self._state.value() or {}
+        timer = metrics_window.add(windows, counted, self._window_ms,
+                                   ctx.timer_service().current_watermark())
+        self._state.update(windows)
+        if timer is not None:
+            ctx.timer_service().register_event_time_timer(timer)
+        return iter(())
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
+                 ) -> Iterator[Row]:
+        windows = self._state.value() or {}
+        emitted = metrics_window.due(windows, timestamp)
+        self._state.update(windows)
+        for end, acc in emitted:
+            record = metrics_window.metrics_record(ctx.get_current_key(), end,
+                                                   self._window_ms, acc, now_ms())
+            key, value = self._codec.encode(record)
+            yield Row(self._topic, key, value, {})

@@ -1,0 +1,147 @@
+"""The processor job: raw Debezium topics → processed topics, DLQ and metrics, exactly once.
+
+Topology (one job; every Python function is a thin shell over pure code, see operators)::
+
+    Kafka source table (raw key/value + topic/partition/offset/headers)
+      → decode+validate ──side──→ DLQ rows ─────────────────────────────────┐
+          │        └──side──→ dimension updates → watermarks ─┐             │
+          → watermarks (source.ts_ms, bounded out-of-orderness, idleness)    │
+          → key_by(table+pk) dedup ──────────────→ processed rows ──────────┤
+                  ├─side→ facts → key_by(join) ⋈ dimension → enriched rows ─┤→ Kafka sink table
+                  └─side→ key_by(table) windowed metrics → metrics rows ────┘   (exactly-once)
+
+Runs unchanged on the embedded mini-cluster (``cdc job run --config FILE``) and on a Flink
+cluster (``flink run -py flink_jobs/processor.py -j <connector jar> --config FILE``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyflink.common import Duration, Types, WatermarkStrategy
+from pyflink.datastream import DataStream, StreamExecutionEnvironment
+from pyflink.table import StreamTableEnvironment
+
+from cdc_core.contracts import TableContract, load_contracts_text
+from cdc_core.errors import ConfigError
+from flink_jobs import operators as ops
+from flink_jobs.config import JobConfig, load
+from flink_jobs.decode import DecodeSettings
+from flink_jobs.metrics_window import METRICS_KEY_SCHEMA, METRICS_VALUE_SCHEMA, MetricsCodec
+from flink_jobs.registry import ConfluentRegistry
+from flink_jobs.runtime import RuntimeOptions, environment
+from flink_jobs.tables import SINK_TABLE, SOURCE_TABLE, sink_ddl, source_ddl
+
+
+def load_table_contracts(paths: Sequence[Path]) -> dict[str, TableContract]:
+    """All contracts of the configured files; one enrichment rule per table for now."""
+    contracts = load_contracts_text("\n---\n".join(p.read_text() for p in paths))
+    many = sorted(t for t, c in contracts.items() if len(c.enrichment) > 1)
+    if many:
+        raise ConfigError(f"{', '.join(many)}: only one enrichment rule per table is supported")
+    return contracts
+
+
+def runtime_options(config: JobConfig) -> RuntimeOptions:
+    """Flink settings from the job config: checkpoints, state backend, restore path."""
+    job = config.job
+    conf = {"state.backend.type": job.state_backend,
+            "execution.checkpointing.mode": "EXACTLY_ONCE",
+            "execution.checkpointing.externalized-checkpoint-retention":
+                "RETAIN_ON_CANCELLATION",
+            "pipeline.name": job.name}
+    if job.checkpoint_dir:
+        conf["execution.checkpointing.dir"] = job.checkpoint_dir
+    if job.restore_from:
+        conf["execution.state-recovery.path"] = job.restore_from
+    jar = job.connector_jar or default_connector_jar()
+    jars = (jar,) if jar else ()
+    return RuntimeOptions(jars=jars, parallelism=job.parallelism,
+                          execution_mode=job.execution_mode,
+                          checkpoint_interval_ms=job.checkpoint_interval_ms,
+                          conf=tuple({**conf, **job.flink_conf}.items()),
+                          prometheus_port=job.prometheus_port)
+
+
+def default_connector_jar() -> Path | None:
+    """The connector JAR from the local stack's cache, if resolved (a cluster has its own)."""
+    from cdc_stack import StackSettings, resolve
+    from cdc_stack.versions import FLINK_KAFKA_CONNECTOR_JAR
+
+    jar = resolve.path_of(StackSettings().cache_dir, "flink") / FLINK_KAFKA_CONNECTOR_JAR
+    return jar if jar.exists() else None
+
+
+def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
+    """Wire the whole job onto ``env`` (registers the metrics schemas: client-side I/O)."""
+    t_env = StreamTableEnvironment.create(env)
+    t_env.execute_sql(source_ddl(config))
+    t_env.execute_sql(sink_ddl(config))
+    settings = DecodeSettings(config.processing.dlq_topic,
+                              load_table_contracts(config.processing.contracts),
+                              dict(config.metrics.sums))
+    raw = t_env.to_data_stream(t_env.from_path(SOURCE_TABLE))
+    decoded = raw.process(ops.DecodeFunction(settings, config.registry.url,
+                                             config.processing.processed_prefix),
+                          output_type=Types.PICKLED_BYTE_ARRAY()).name("decode-validate")
+    outputs = _downstream(decoded, settings, config)
+    statements = t_env.create_statement_set()
+    statements.add_insert(SINK_TABLE, t_env.from_data_stream(outputs))
+    statements.attach_as_datastream()
+
+
+def _downstream(decoded: DataStream, settings: DecodeSettings, config: JobConfig) -> DataStream:
+    changes = decoded.assign_timestamps_and_watermarks(_watermarks(config))
+    deduped = (changes.key_by(lambda c: c.pk, key_type=Types.STRING())
+               .process(ops.DedupFunction(config.processing.dedup_window_ms),
+                        output_type=ops.SINK_ROW).name("dedup"))
+    dims = deduped.get_side_output(ops.DIM_TAG)
+    enriched = (deduped.get_side_output(ops.ENRICH_TAG)
+                .key_by(lambda c: c.join, key_type=Types.STRING())
+                .connect(dims.key_by(lambda d: d.join, key_type=Types.STRING()))
+                .process(ops.EnrichFunction(settings.rules()), output_type=ops.SINK_ROW)
+                .name("enrich"))
+    metrics = (deduped.get_side_output(ops.METRICS_TAG)
+               .key_by(lambda c: c.table, key_type=Types.STRING())
+               .process(ops.MetricsFunction(config.metrics.window_ms, config.metrics.topic,
+                                            _metrics_codec(config)),
+                        output_type=ops.SINK_ROW).name("windowed-metrics"))
+    return deduped.union(decoded.get_side_output(ops.DLQ_TAG), enriched, metrics)
+
+
+def _watermarks(config: JobConfig) -> WatermarkStrategy:
+    processing = config.processing
+    return (WatermarkStrategy
+            .for_bounded_out_of_orderness(Duration.of_millis(processing.max_out_of_orderness_ms))
+            .with_timestamp_assigner(ops.EventTime()))
+
+
+def _metrics_codec(config: JobConfig) -> MetricsCodec:
+    """Register the metrics topic's key and value schemas (TopicNameStrategy)."""
+    registry = ConfluentRegistry(config.registry.url)
+    topic = config.metrics.topic
+    return MetricsCodec(registry.register(f"{topic}-key", json.dumps(METRICS_KEY_SCHEMA)),
+                        registry.register(f"{topic}-value", json.dumps(METRICS_VALUE_SCHEMA)))
+
+
+def run(config: JobConfig) -> None:
+    """Build and execute the job; returns when a bounded job has finished."""
+    env = environment(runtime_options(config))
+    env.get_config().set_auto_watermark_interval(config.processing.watermark_interval_ms)
+    build(env, config)
+    env.execute(config.job.name)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``flink run -py flink_jobs/processor.py -j <jar> --config FILE`` entry point."""
+    parser = argparse.ArgumentParser(description="cdc processor job")
+    parser.add_argument("--config", type=Path, required=True)
+    args = parser.parse_args(argv)
+    run(load(args.config))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""DDL of the Kafka source and sink tables (Flink's Kafka SQL connector, same shaded JAR).
+
+Why the Table connector and not ``KafkaSource``/``KafkaSink`` from the DataStream API:
+PyFlink only offers a value-only deserializer and no header serializer, while the job
+needs the key bytes, topic/partition/offset and headers in (event_id header, DLQ
+location) and a per-record topic plus headers out (DLQ).  The Table connector exposes
+exactly that as ``raw`` key/value columns and metadata columns, and it is the same
+``KafkaSource`` / ``KafkaSink`` underneath: offsets in checkpoints (committed to Kafka on
+checkpoint completion), ``read_committed`` input, and a transactional exactly-once sink.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flink_jobs.config import JobConfig
+
+SOURCE_TABLE = "cdc_raw"
+SINK_TABLE = "cdc_out"
+
+
+def source_ddl(config: JobConfig) -> str:
+    """The raw topics as (k, v, topic, partition, offset, headers) rows of bytes."""
+    kafka = config.kafka
+    options = {
+        "connector": "kafka",
+        "properties.bootstrap.servers": kafka.bootstrap_servers,
+        "properties.group.id": kafka.group_id,
+        "properties.isolation.level": "read_committed",
+        "properties.auto.offset.reset": "earliest",
+        "scan.startup.mode": "group-offsets",
+        "key.format": "raw", "key.fields": "k",
+        "value.format": "raw", "value.fields-include": "EXCEPT_KEY",
+        **_subscription(config),
+        **_passthrough(kafka.properties),
+    }
+    if kafka.bounded:
+        options["scan.bounded.mode"] = "latest-offset"
+    columns = ("k BYTES, v BYTES, `topic` STRING METADATA VIRTUAL, "
+               "`partition` INT METADATA VIRTUAL, `offset` BIGINT METADATA VIRTUAL, "
+               "`headers` MAP<STRING, BYTES> METADATA VIRTUAL")
+    return f"CREATE TABLE {SOURCE_TABLE} ({columns}) WITH ({_with(options)})"
+
+
+def sink_ddl(config: JobConfig) -> str:
+    """One exactly-once sink for processed, DLQ and metrics records (topic per record)."""
+    job = config.job
+    options = {
+        "connector": "kafka",
+        "topic-pattern": output_pattern(config),
+        "properties.bootstrap.servers": config.kafka.bootstrap_servers,
+        "properties.transaction.timeout.ms": str(job.transaction_timeout_ms),
+        "sink.delivery-guarantee": "exactly-once",
+        "sink.transactional-id-prefix": job.transactional_id_prefix,
+        "key.format": "raw", "key.fields": "k",
+        "value.format": "raw", "value.fields-include": "EXCEPT_KEY",
+        **_passthrough(config.kafka.properties),
+    }
+    columns = "`topic` STRING METADATA, k BYTES, v BYTES, `headers` MAP<STRING, BYTES> METADATA"
+    return f"CREATE TABLE {SINK_TABLE} ({columns}) WITH ({_with(options)})"
+
+
+def output_pattern(config: JobConfig) -> str:
+    """Regex of every topic the job writes: processed topics, the DLQ, the metrics topic."""
+    prefix = re.escape(config.processing.processed_prefix)
+    exact = [re.escape(config.processing.dlq_topic), re.escape(config.metrics.topic)]
+    return f"^(?:{prefix}\\..+|{'|'.join(exact)})$"
+
+
+def _subscription(config: JobConfig) -> dict[str, str]:
+    if config.kafka.topic_pattern:
+        return {"topic-pattern": config.kafka.topic_pattern}
+    return {"topic": ";".join(config.kafka.topics)}
+
+
+def _passthrough(properties: dict[str, str]) -> dict[str, str]:
+    """Kafka client properties (SASL/SSL ...) for the connector's ``properties.*``."""
+    return {f"properties.{k}": v for k, v in properties.items()}
+
+
+def _with(options: dict[str, str]) -> str:
+    return ", ".join(f"'{_quote(k)}' = '{_quote(v)}'" for k, v in options.items())
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")

@@ -1,0 +1,65 @@
+"""Job configuration validation and the Kafka table DDL built from it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from flink_jobs.config import JobConfig, load
+from flink_jobs.processor import runtime_options
+from flink_jobs.tables import output_pattern, sink_ddl, source_ddl
+
+BASE = {"kafka": {"bootstrap_servers": "b:9092", "topics": ["cdc.public.orders"]},
+        "registry": {"url": "http://r"}}
+
+
+def test_yaml_and_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "job.yaml"
+    path.write_text("kafka: {bootstrap_servers: 'b:9092', topic_pattern: '^cdc[.].*'}\n"
+                    "registry: {url: 'http://r'}\njob: {parallelism: 1}\n")
+    monkeypatch.setenv("CDC_JOB__JOB__PARALLELISM", "2")
+    config = load(path)
+    assert config.job.parallelism == 2 and config.kafka.topic_pattern == "^cdc[.].*"
+
+
+def test_unknown_key_and_double_subscription_are_errors() -> None:
+    with pytest.raises(ValidationError, match="checkpoint_intervl"):
+        JobConfig(**{**BASE, "job": {"checkpoint_intervl": 5}})
+    with pytest.raises(ValidationError, match="exactly one"):
+        JobConfig(kafka={"bootstrap_servers": "b", "topics": ["a"], "topic_pattern": "x"},
+                  registry={"url": "u"})
+
+
+def test_source_reads_committed_bytes_with_metadata() -> None:
+    ddl = source_ddl(JobConfig(**{**BASE, "kafka": {**BASE["kafka"], "bounded": True,
+                                                    "properties": {"sasl.mechanism": "PLAIN"}}}))
+    for part in ("'properties.isolation.level' = 'read_committed'", "'key.format' = 'raw'",
+                 "`headers` MAP<STRING, BYTES> METADATA", "'topic' = 'cdc.public.orders'",
+                 "'scan.bounded.mode' = 'latest-offset'",
+                 "'properties.sasl.mechanism' = 'PLAIN'"):
+        assert part in ddl
+
+
+def test_sink_is_exactly_once_and_pattern_covers_every_output() -> None:
+    config = JobConfig(**BASE, job={"transactional_id_prefix": "tx-1"})
+    ddl = sink_ddl(config)
+    assert "'sink.delivery-guarantee' = 'exactly-once'" in ddl
+    assert "'sink.transactional-id-prefix' = 'tx-1'" in ddl
+    pattern = re.compile(output_pattern(config))
+    for topic in ("processed.public.orders", "cdc.dlq", "cdc.metrics"):
+        assert pattern.match(topic)
+    assert not pattern.match("cdc.public.orders")
+
+
+def test_runtime_options_carry_checkpointing_and_restore() -> None:
+    config = JobConfig(**BASE, job={"state_backend": "rocksdb", "restore_from": "/c/chk-3",
+                                    "checkpoint_interval_ms": 500, "connector_jar": "/x.jar"})
+    options = runtime_options(config)
+    conf = dict(options.conf)
+    assert conf["state.backend.type"] == "rocksdb"
+    assert conf["execution.state-recovery.path"] == "/c/chk-3"
+    assert conf["execution.checkpointing.mode"] == "EXACTLY_ONCE"
+    assert options.checkpoint_interval_ms == 500 and options.jars == (Path("/x.jar"),)
