@@ -205,6 +205,8 @@ def run_phases(feed: Feed, reader: Reader, job: JobProcess, *, orders: RawTable,
     # Phase 1: customer 1; order 10 three changes, each sent twice; order 11 with one
     # event_id header three times (T+2000, T+2500 same window; T+12000 next window).
     feed.send(customers, "c", customer(1, "gold", "DE"), lsn=100, ts=0)
+    # Wait for it: read after the orders below, it would be behind their watermark (late).
+    reader.until(lambda s: count("customers")(s) >= 1, job)
     for i, status in enumerate(["new", "paid", "shipped"]):
         feed.send(orders, "c" if i == 0 else "u", order(10, status=status), lsn=1010 + i,
                   ts=1000 + 100 * i, copies=2)
