@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from cdc_demo import cli as demo_cli
+from cdc_ops import cli as ops_cli
 from cdc_sink import cli as sink_cli
 from cdc_stack import cli as stack_cli
 from flink_jobs import cli as job_cli
@@ -16,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     stack_cli.add_parser(sub)
     job_cli.add_parser(sub)
     sink_cli.add_parser(sub)
+    demo_cli.add_parsers(sub)
+    ops_cli.add_parsers(sub)
     return parser
 
 
@@ -27,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return job_cli.run(args)
     if args.command == "sink":
         return sink_cli.run(args)
+    if args.command in ("demo", "verify"):
+        return demo_cli.run(args)
+    if args.command in ops_cli.COMMANDS:
+        return ops_cli.run(args)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown ones
 
 

@@ -15,7 +15,7 @@ from cdc_sink.decode import Decoder
 from cdc_sink.health import Health, serve
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.quality import QualityGate
-from cdc_sink.service import SinkParts, SinkService, client_config
+from cdc_sink.service import LineageHook, SinkParts, SinkService, client_config
 from cdc_sink.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,15 @@ def load_contracts(directory: Path | None) -> dict[str, TableContract]:
     return found
 
 
+def lineage_hook(config: SinkConfig) -> LineageHook | None:
+    """The OpenLineage emitter when configured (imported only then: it is a large library)."""
+    if config.lineage.transport == "off":
+        return None
+    from cdc_ops.lineage import hook_for
+
+    return hook_for(config)
+
+
 def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService:
     """A ready-to-run service (nothing is started yet)."""
     metrics = metrics or SinkMetrics()
@@ -87,7 +96,8 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
         metrics=metrics, health=Health(), batch_max_rows=opts.batch_max_rows,
         batch_max_wait_s=opts.batch_max_wait_ms / 1000,
         retry_initial_s=opts.retry_initial_backoff_s, retry_max_s=opts.retry_max_backoff_s,
-        retry_budget_s=opts.retry_budget_s, lag_interval_s=opts.lag_interval_s)
+        retry_budget_s=opts.retry_budget_s, lag_interval_s=opts.lag_interval_s,
+        lineage=lineage_hook(config))
     return SinkService(parts)
 
 

@@ -120,6 +120,25 @@ class SinkOptions(BaseModel):
     lag_interval_s: float = Field(default=10.0, gt=0)  # how often lag and staleness are measured
 
 
+class LineageConfig(BaseModel):
+    """OpenLineage run event per committed batch and table (cdc_ops.lineage); off by default."""
+
+    model_config = _STRICT
+    transport: Literal["off", "http", "file", "console"] = "off"
+    url: str | None = None  # http: a Marquez-compatible base URL
+    endpoint: str = "api/v1/lineage"
+    file_path: Path | None = None  # file: one JSON event per line, appended
+    namespace: str = "cdc-pipeline"  # the OpenLineage job namespace
+
+    @model_validator(mode="after")
+    def _target_given(self) -> Self:
+        if self.transport == "http" and self.url is None:
+            raise ValueError("lineage.transport http needs lineage.url")
+        if self.transport == "file" and self.file_path is None:
+            raise ValueError("lineage.transport file needs lineage.file_path")
+        return self
+
+
 class HttpConfig(BaseModel):
     model_config = _STRICT
     host: str = "0.0.0.0"  # noqa: S104 - a container's probes and scrapes come from outside
@@ -136,6 +155,7 @@ class SinkConfig(BaseSettings):
     postgres: PostgresConfig
     sink: SinkOptions = SinkOptions()
     http: HttpConfig = HttpConfig()
+    lineage: LineageConfig = LineageConfig()
 
     @field_validator("sink")
     @classmethod

@@ -35,6 +35,9 @@ from cdc_sink.tables import Tables
 from cdc_sink.writer import TableResult, write_table
 
 log = logging.getLogger(__name__)
+# Optional, called after step 4 of commit() with {table: (its input topics, rows written)}:
+# the OpenLineage emitter of cdc_ops.lineage. It must not raise; if it does, it is logged.
+LineageHook = Callable[[dict[str, tuple[frozenset[str], int]]], None]
 
 
 def headers_of(msg: Message) -> tuple[tuple[str, bytes | None], ...]:
@@ -59,7 +62,7 @@ class SinkParts:
                  quality: QualityGate, dead_letters: DeadLetters, metrics: SinkMetrics,
                  health: Health, batch_max_rows: int, batch_max_wait_s: float,
                  retry_initial_s: float, retry_max_s: float, retry_budget_s: float,
-                 lag_interval_s: float = 10.0) -> None:
+                 lag_interval_s: float = 10.0, lineage: LineageHook | None = None) -> None:
         self.consumer_config = consumer_config
         self.subscription = subscription
         self.conninfo = conninfo
@@ -75,6 +78,7 @@ class SinkParts:
         self.retry = {"initial_s": retry_initial_s, "max_s": retry_max_s,
                       "budget_s": retry_budget_s}
         self.lag_interval_s = lag_interval_s
+        self.lineage = lineage
 
 
 class SinkService:
@@ -194,6 +198,7 @@ class SinkService:
         collapsed = {t: collapse(c) for t, c in batch.changes.items()}
         results = self._with_db(lambda conn: self._write(conn, batch, collapsed))
         self.p.tables.committed()
+        self._emit_lineage(batch, results)
         self._stored.update(batch.next_offsets)
         self._commit_kafka(batch)
         self._record(batch, results, time.monotonic() - started)
@@ -232,6 +237,17 @@ class SinkService:
         if msg is None or msg.error():
             return RawMessage(topic, partition, offset, None, None)
         return RawMessage(topic, partition, offset, msg.key(), msg.value(), headers_of(msg))
+
+    def _emit_lineage(self, batch: Batch, results: dict[str, TableResult]) -> None:
+        """After the commit: lineage is a report on durable work and never fails a batch."""
+        if self.p.lineage is None:
+            return
+        try:
+            self.p.lineage({t: (frozenset(c.origin.topic for c in changes),
+                                results[t].inserted + results[t].updated)
+                            for t, changes in batch.changes.items() if t in results})
+        except Exception:
+            log.exception("lineage emission failed")
 
     def _commit_kafka(self, batch: Batch) -> None:
         tps = [TopicPartition(t, p, o) for (t, p), o in batch.next_offsets.items()

@@ -7,6 +7,8 @@ missing=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
+# promtool (alert rule tests) and the Prometheus server of the alert integration test.
+command -v promtool >/dev/null || missing+=(prometheus)
 
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"

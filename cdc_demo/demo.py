@@ -1,0 +1,178 @@
+"""``cdc demo run`` and ``cdc demo up``: the whole pipeline on the embedded local default.
+
+``run``: start the stack (Kafka, registry, PostgreSQL, Connect + Debezium), the source
+database, the connector, the Flink job on PyFlink's mini-cluster and the sink; play the
+seeded workload for ``duration_s``; wait until the warehouse equals the source; print the
+report; stop everything it started. ``up`` starts the same and keeps it running (with a
+gentle workload) until Ctrl-C, printing where metrics, logs and databases are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cdc_demo import measure
+from cdc_demo.configs import Endpoints, Names
+from cdc_demo.load import Loader
+from cdc_demo.pipeline import DEFAULT_CHECKPOINT_MS, Pipeline
+from cdc_demo.report import RunFigures, render
+from cdc_demo.source import TABLES
+from cdc_demo.verify import VerifyReport
+from cdc_demo.workload import Workload
+from cdc_stack import LocalStack, StackSettings
+from cdc_stack.stack import STATE_FILE, ServiceName
+
+SERVICES: tuple[ServiceName, ...] = ("kafka", "registry", "postgres", "connect")
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What ``cdc demo run|up`` was asked for."""
+
+    duration_s: float = 60.0
+    rate: float = 200.0
+    seed: int = 42
+    through_flink: bool = True
+    checkpoint_interval_ms: int = DEFAULT_CHECKPOINT_MS
+    stack_dir: Path | None = None  # re-use a running `cdc stack up --connect` there
+    work_dir: Path | None = None
+
+
+@contextlib.contextmanager
+def local_stack(stack_dir: Path | None) -> Iterator[tuple[LocalStack, bool]]:
+    """A running stack and whether it is ours (started here, stopped on exit)."""
+    if stack_dir is not None and (stack_dir / STATE_FILE).exists():
+        yield LocalStack.load(stack_dir), False
+        return
+    stack = LocalStack(StackSettings(services=SERVICES), stack_dir)
+    state = stack.up()
+    print(f"stack ready in {state.total_startup_s}s ({state.run_dir})", flush=True)
+    try:
+        yield stack, True
+    finally:
+        stack.down()
+
+
+def endpoints_of(stack: LocalStack) -> Endpoints:
+    ep = stack.state.endpoints
+    return Endpoints(ep.kafka_bootstrap, ep.registry_url, ep.registry_v2_url, ep.connect_url,
+                     ep.postgres_dsn)
+
+
+def new_pipeline(stack: LocalStack, own: bool, opts: DemoOptions) -> Pipeline:
+    """Fixed, friendly names (``shop``, ``warehouse``) on our own stack; unique ones on a
+    shared stack, so a second demo never collides with the first."""
+    run_id = uuid.uuid4().hex[:8]
+    names = Names(run_id) if own else Names(run_id, f"shop_{run_id}", f"warehouse_{run_id}")
+    work = opts.work_dir or Path(tempfile.mkdtemp(prefix="cdc-demo-"))
+    return Pipeline(names, endpoints_of(stack), work, opts.through_flink,
+                    checkpoint_interval_ms=opts.checkpoint_interval_ms)
+
+
+def start(pipe: Pipeline, opts: DemoOptions) -> Loader:
+    """Source with its initial rows, then connector, job and sink."""
+    pipe.prepare_source()
+    loader = Loader(pipe.source_dsn, Workload(opts.seed), opts.rate)
+    loader.setup()
+    pipe.start_connector()
+    if pipe.through_flink:
+        pipe.start_job()
+    pipe.start_sink()
+    print(f"pipeline started; logs in {pipe.work_dir / 'logs'}", flush=True)
+    return loader
+
+
+def warm_up(pipe: Pipeline) -> None:
+    """Wait until the initial snapshot is in the warehouse: latency figures then measure the
+    running pipeline, not the start-up of the Flink mini-cluster."""
+    report = pipe.wait_converged(timeout_s=300)
+    if not report.converged:
+        raise RuntimeError(f"the initial snapshot did not arrive: {report.mismatches} "
+                           f"mismatches; see {pipe.work_dir / 'logs'}")
+    print("initial snapshot in the warehouse; starting the workload", flush=True)
+
+
+def run(opts: DemoOptions) -> int:
+    """The demo: workload, convergence, report. Exit code 0 only if converged."""
+    with local_stack(opts.stack_dir) as (stack, own):
+        pipe = new_pipeline(stack, own, opts)
+        try:
+            report, figures = _play(pipe, opts)
+        finally:
+            pipe.close(drop_source=not own)
+    print(render(report, figures), flush=True)
+    return 0 if report.converged else 1
+
+
+def _play(pipe: Pipeline, opts: DemoOptions) -> tuple[VerifyReport, RunFigures]:
+    loader = start(pipe, opts)
+    warm_up(pipe)
+    began = datetime.now(UTC)
+    lag = measure.LagSampler(f"http://127.0.0.1:{pipe.sink_port}/metrics")
+    worker = threading.Thread(target=loader.run, kwargs={"duration_s": opts.duration_s})
+    worker.start()
+    print(f"workload: {opts.rate:.0f} changes/s for {opts.duration_s:.0f}s", flush=True)
+    while worker.is_alive():
+        lag.sample()
+        worker.join(2.0)
+    print(f"workload done ({loader.stats.changes} changes); waiting for convergence",
+          flush=True)
+    report = pipe.wait_converged(loader.workload.deleted, timeout_s=300)
+    lag.sample()
+    return report, _figures(pipe, loader, lag.max_lag_s, began)
+
+
+def _figures(pipe: Pipeline, loader: Loader, max_lag_s: float, began: datetime) -> RunFigures:
+    ep, names = pipe.endpoints, pipe.names
+    stale = measure.counter_sum(f"http://127.0.0.1:{pipe.sink_port}/metrics",
+                                "cdc_sink_rows_skipped_stale")
+    deduped = measure.counter_sum(f"http://127.0.0.1:{pipe.job_metrics_port}/metrics",
+                                  measure.FLINK_DUPLICATES) if pipe.through_flink else 0.0
+    return RunFigures(
+        changes=loader.stats.changes, load_seconds=loader.stats.elapsed_s,
+        latencies_s=tuple(measure.latencies(ep.postgres_dsn, names.target_schema, TABLES,
+                                            began)),
+        max_lag_s=max_lag_s, duplicates_dropped=int(stale + deduped),
+        dlq_records=measure.topic_records(ep.kafka_bootstrap, names.dlq_topic),
+        through_flink=pipe.through_flink)
+
+
+def up(opts: DemoOptions) -> int:
+    """Start everything and keep it running, with the workload, until SIGINT/SIGTERM."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _s, _f: stop.set())
+    with local_stack(opts.stack_dir) as (stack, own):
+        pipe = new_pipeline(stack, own, opts)
+        try:
+            loader = start(pipe, opts)
+            loader.stop = stop
+            _print_where(stack, pipe)
+            loader.run()
+        finally:
+            pipe.close(drop_source=not own)
+    return 0
+
+
+def _print_where(stack: LocalStack, pipe: Pipeline) -> None:
+    ep, names = stack.state.endpoints, pipe.names
+    print(f"""
+running until Ctrl-C
+  sink metrics      http://127.0.0.1:{pipe.sink_port}/metrics  (/healthz, /readyz)
+  flink metrics     http://127.0.0.1:{pipe.job_metrics_port}/metrics
+  logs              {pipe.work_dir / 'logs'}  and  {stack.run_dir}/logs
+  source database   {pipe.source_dsn}
+  warehouse         {ep.postgres_dsn}  schema {names.target_schema}
+  kafka / connect   {ep.kafka_bootstrap} / {ep.connect_url}  (connector {names.connector})
+  verify            cdc verify --source-dsn {pipe.source_dsn} --warehouse-dsn \\
+                      {ep.postgres_dsn} --warehouse-schema {names.target_schema}
+""", flush=True)
+

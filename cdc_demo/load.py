@@ -1,0 +1,110 @@
+"""Play a ``Workload`` against the source database at a steady, bounded rate.
+
+``statement`` (pure) turns a ``Change`` into parameterised SQL with quoted identifiers;
+``Loader`` is the I/O edge: one connection, one database transaction per workload
+transaction, paced so that row changes per second average ``rate`` (the loader sleeps while it is
+ahead of schedule; the steady rate is what latency measurements need).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from cdc_demo.workload import Change, Transaction, Workload
+
+
+def statement(change: Change) -> tuple[sql.Composed, list[Any]]:
+    """The SQL and parameters applying ``change``."""
+    table = sql.Identifier(change.table)
+    where = sql.SQL(" and ").join(
+        sql.SQL("{} = %s").format(sql.Identifier(k)) for k in change.key)
+    keys = list(change.key.values())
+    if change.kind == "delete":
+        return sql.SQL("delete from {} where {}").format(table, where), keys
+    values = [_param(v) for v in change.values.values()]
+    if change.kind == "update":
+        sets = sql.SQL(", ").join(
+            sql.SQL("{} = %s").format(sql.Identifier(c)) for c in change.values)
+        return sql.SQL("update {} set {} where {}").format(table, sets, where), values + keys
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in [*change.key, *change.values])
+    marks = sql.SQL(", ").join(sql.Placeholder() * (len(change.key) + len(change.values)))
+    return sql.SQL("insert into {} ({}) values ({})").format(table, columns, marks), [
+        *keys, *values]
+
+
+def _param(value: Any) -> Any:
+    return Jsonb(value) if isinstance(value, dict) else value
+
+
+@dataclass
+class LoadStats:
+    """What a load run did."""
+
+    transactions: int = 0
+    changes: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.changes / self.elapsed_s if self.elapsed_s else 0.0
+
+
+class Loader:
+    """Executes workload transactions on the source, paced to ``rate`` row changes/s."""
+
+    def __init__(self, dsn: str, workload: Workload, rate: float) -> None:
+        self.dsn, self.workload, self.rate = dsn, workload, rate
+        self.stats = LoadStats()
+        self.stop = threading.Event()
+
+    def setup(self) -> None:
+        """Insert the initial customers and products."""
+        with psycopg.connect(self.dsn) as conn:
+            for txn in self.workload.setup():
+                _apply(conn, txn)
+
+    def run(self, *, duration_s: float | None = None, changes: int | None = None,
+            on_commit: Callable[[Transaction], None] | None = None) -> LoadStats:
+        """Run until ``duration_s`` passed, ``changes`` were made, or ``stop`` is set."""
+        began = time.monotonic()
+        with psycopg.connect(self.dsn) as conn:
+            while not self._done(began, duration_s, changes):
+                txn = self.workload.next()
+                _apply(conn, txn)
+                self._count(txn, began)
+                if on_commit:
+                    on_commit(txn)
+                self._pace(began)
+        return self.stats
+
+    def _done(self, began: float, duration_s: float | None, changes: int | None) -> bool:
+        over_time = duration_s is not None and time.monotonic() - began >= duration_s
+        over_count = changes is not None and self.stats.changes >= changes
+        return self.stop.is_set() or over_time or over_count
+
+    def _count(self, txn: Transaction, began: float) -> None:
+        self.stats.transactions += 1
+        self.stats.changes += len(txn)
+        self.stats.elapsed_s = time.monotonic() - began
+
+    def _pace(self, began: float) -> None:
+        """Sleep while ahead of the schedule ``changes / rate``."""
+        ahead = self.stats.changes / self.rate - (time.monotonic() - began)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+def _apply(conn: psycopg.Connection[Any], txn: Transaction) -> None:
+    """One database transaction; statements pipelined (one round trip, not one each)."""
+    with conn.transaction(), conn.pipeline():
+        for change in txn:
+            query, params = statement(change)
+            conn.execute(query, params)

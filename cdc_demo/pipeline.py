@@ -1,0 +1,143 @@
+"""One pipeline run: source database, Debezium connector, optional Flink job, sink.
+
+Used by the demo, the e2e tests and the latency benchmark alike, so all three exercise the
+same wiring. Every piece can be stopped and started on its own (the e2e tests kill them);
+``close`` removes what the run created that would otherwise keep costing: the connector,
+its replication slot (which pins WAL) and publication.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from cdc_demo import connector, source
+from cdc_demo.children import Child, write_yaml
+from cdc_demo.configs import Endpoints, Names, job_config, sink_config
+from cdc_demo.verify import Side, VerifyReport, wait_converged
+from cdc_demo.workload import Key
+
+DEFAULT_CHECKPOINT_MS = 2000
+
+
+def free_port() -> int:
+    """A free loopback port for a child's HTTP endpoint."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Pipeline:
+    """The moving parts of one run and where their files and logs go."""
+
+    names: Names
+    endpoints: Endpoints
+    work_dir: Path
+    through_flink: bool = True
+    checkpoint_interval_ms: int = DEFAULT_CHECKPOINT_MS
+    sink_port: int = field(default_factory=free_port)
+    job_metrics_port: int = field(default_factory=free_port)
+    sink: Child | None = None
+    job: Child | None = None
+    job_starts: int = 0
+
+    # -- source and connector ---------------------------------------------------------------
+    @property
+    def source_dsn(self) -> str:
+        return source.with_database(self.endpoints.postgres_dsn, self.names.source_db)
+
+    def prepare_source(self) -> None:
+        """Create the source database and tables, and the topics the services read."""
+        source.create_database(self.endpoints.postgres_dsn, self.names.source_db)
+        source.apply_ddl(self.source_dsn)
+        topics = [*self.names.raw_topics(), self.names.dlq_topic]
+        topics += self.names.processed_topics() if self.through_flink else []
+        create_topics(self.endpoints.kafka_bootstrap, topics)
+
+    def connector_params(self) -> connector.SourceParams:
+        return connector.SourceParams.from_dsn(
+            self.endpoints.postgres_dsn, name=self.names.connector,
+            topic_prefix=self.names.topic_prefix, db_name=self.names.source_db)
+
+    def start_connector(self) -> None:
+        """Register the Debezium connector (template in deploy/) and wait until it runs."""
+        spec = connector.connector_spec(self.connector_params(), self.endpoints.registry_v2_url,
+                                        connector.load_template())
+        connector.register(self.endpoints.connect_url, spec)
+
+    # -- Flink job and sink -----------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.work_dir / "checkpoints"
+
+    def start_job(self, restore_from: str | None = None) -> None:
+        """``cdc job run`` on the embedded mini-cluster, optionally from a checkpoint."""
+        self.job_starts += 1
+        config = job_config(self.names, self.endpoints, checkpoint_dir=self.checkpoint_dir,
+                            checkpoint_interval_ms=self.checkpoint_interval_ms,
+                            prometheus_port=self.job_metrics_port, restore_from=restore_from)
+        path = write_yaml(self.work_dir / f"job-{self.job_starts}.yaml", config)
+        self.job = Child.cdc("job", path, self.work_dir / "logs/job.log").start()
+
+    def start_sink(self) -> None:
+        config = sink_config(self.names, self.endpoints, through_flink=self.through_flink,
+                             http_port=self.sink_port)
+        path = write_yaml(self.work_dir / "sink.yaml", config)
+        self.sink = Child.cdc("sink", path, self.work_dir / "logs/sink.log").start()
+
+    def start(self) -> None:
+        """Source, connector, job (if in the path) and sink, in dependency order."""
+        self.prepare_source()
+        self.start_connector()
+        if self.through_flink:
+            self.start_job()
+        self.start_sink()
+
+    def latest_checkpoint(self) -> str | None:
+        """The newest completed checkpoint (``chk-N`` with ``_metadata``), if any."""
+        found = sorted(self.checkpoint_dir.glob("*/chk-*/_metadata"),
+                       key=lambda p: int(p.parent.name[4:]))
+        return str(found[-1].parent) if found else None
+
+    # -- convergence and teardown -----------------------------------------------------------
+    def wait_converged(self, expected_deleted: dict[str, set[Key]] | None = None,
+                       timeout_s: float = 180.0) -> VerifyReport:
+        return wait_converged(Side(self.source_dsn, "public"),
+                              Side(self.endpoints.postgres_dsn, self.names.target_schema),
+                              source.TABLES, expected_deleted, timeout_s=timeout_s)
+
+    def stop_services(self) -> None:
+        """Graceful stop of the sink, then the job (the sink finishes its batch first)."""
+        for child in (self.sink, self.job):
+            if child is not None:
+                child.stop()
+
+    def close(self, drop_source: bool = False) -> None:
+        """Stop everything this run started; drop connector, slot and publication."""
+        self.stop_services()
+        connector.Connect(self.endpoints.connect_url).delete(self.names.connector)
+        params = self.connector_params().placeholders()
+        with contextlib.suppress(psycopg.OperationalError):  # the source was never created
+            source.drop_replication(self.source_dsn, params["slot_name"],
+                                    params["publication_name"])
+        if drop_source:
+            source.drop_database(self.endpoints.postgres_dsn, self.names.source_db)
+
+
+def create_topics(bootstrap: str, names: list[str]) -> None:
+    """One-partition topics (existing ones are fine): subscribers need them to exist."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(n, 1, 1) for n in names], operation_timeout=30)
+    for future in futures.values():
+        try:
+            future.result(timeout=30)
+        except Exception as exc:  # KafkaException; only "already exists" is fine
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise

@@ -1,0 +1,82 @@
+"""Configuration of ``cdc lag-exporter``: one YAML file, every key overridable from the env.
+
+Precedence like the sink's: environment (``CDC_LAG_EXPORTER__<SECTION>__<KEY>``, e.g.
+``CDC_LAG_EXPORTER__KAFKA__BOOTSTRAP_SERVERS``) over the file over defaults; unknown keys are
+errors naming the key; the SASL password comes from env or a mounted file, never logged.
+
+    kafka:
+      bootstrap_servers: kafka:9092
+      properties: {security.protocol: SASL_SSL, sasl.mechanism: PLAIN, sasl.username: ops}
+      sasl_password_file: /run/secrets/kafka-password
+    groups: [cdc-processor, cdc-sink]      # Flink's source group and the sink's group
+    interval_s: 15
+    topic_pattern: '(cdc|processed)\\..*'  # default: every topic not starting with _
+    freshness_sink_config: /etc/cdc/sink.yaml   # optional: also export table freshness
+    http: {port: 9109}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from cdc_sink.config import HttpConfig
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+DEFAULT_PORT = 9109
+
+
+class KafkaClientConfig(BaseModel):
+    model_config = _STRICT
+    bootstrap_servers: str
+    properties: dict[str, str] = Field(default_factory=dict)  # passed through (SASL/SSL…)
+    sasl_password: SecretStr | None = None
+    sasl_password_file: Path | None = None
+
+    def client_config(self) -> dict[str, Any]:
+        """librdkafka connection settings (no group: the exporter never joins one)."""
+        conf: dict[str, Any] = {**self.properties, "bootstrap.servers": self.bootstrap_servers}
+        password = self.sasl_password
+        if password is None and self.sasl_password_file is not None:
+            password = SecretStr(self.sasl_password_file.read_text().strip())
+        if password is not None:
+            conf["sasl.password"] = password.get_secret_value()
+        return conf
+
+
+class ExporterConfig(BaseSettings):
+    """The whole lag-exporter configuration (see module docstring)."""
+
+    model_config = SettingsConfigDict(env_prefix="CDC_LAG_EXPORTER__", env_nested_delimiter="__",
+                                      extra="forbid", frozen=True)
+    kafka: KafkaClientConfig
+    groups: tuple[str, ...] = Field(min_length=1)
+    interval_s: float = Field(default=15.0, gt=0)
+    topic_pattern: str = r"[^_].*"  # topics whose committed offsets are read (not internal)
+    freshness_sink_config: Path | None = None
+    http: HttpConfig = HttpConfig(port=DEFAULT_PORT)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+
+def load(path: Path | None, **overrides: Any) -> ExporterConfig:
+    """Read the YAML file (if any), apply env overrides, validate."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = YamlConfigSettingsSource(ExporterConfig, yaml_file=path)()
+    return ExporterConfig(**{**data, **overrides})

@@ -1,0 +1,62 @@
+"""Wiring of ``cdc lag-exporter``: exporter, optional freshness, HTTP endpoints.
+
+Reuses the sink's HTTP server so /metrics, /healthz and /readyz behave alike: live while the
+measuring loop turns, ready once a first pass has completed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry
+
+from cdc_ops.config import ExporterConfig
+from cdc_ops.freshness import FreshnessMetrics, check
+from cdc_ops.lag_exporter import LagExporter
+from cdc_sink.config import load as load_sink_config
+from cdc_sink.health import Health, serve
+
+log = logging.getLogger(__name__)
+
+
+def freshness_pass(config: ExporterConfig, registry: CollectorRegistry
+                   ) -> Callable[[], None] | None:
+    """A callable refreshing the freshness gauges, when the config names a sink config."""
+    if config.freshness_sink_config is None:
+        return None
+    sink_config = load_sink_config(config.freshness_sink_config)
+    metrics = FreshnessMetrics(registry)
+
+    def refresh() -> None:
+        try:
+            metrics.publish(check(sink_config))
+        except Exception as exc:  # a warehouse outage must not stop lag measurement
+            log.warning("freshness not measured: %s", exc)
+
+    return refresh
+
+
+def serve_exporter(config: ExporterConfig, install_stop: Callable[[Callable[..., None]], None]
+                   ) -> int:
+    """Run until stopped; returns the process exit code."""
+    registry = CollectorRegistry()
+    exporter = LagExporter(config, registry)
+    health = Health(stall_after_s=max(120.0, 4 * config.interval_s))
+    also = freshness_pass(config, registry)
+
+    def after_pass() -> None:
+        if also is not None:
+            also()
+        health.beat()
+        health.set_ready(True)
+
+    server = serve(config.http.host, config.http.port, health, registry)
+    log.info("lag exporter started: groups %s, http port %d", list(config.groups),
+             server.server_address[1])
+    install_stop(exporter.stop)
+    try:
+        exporter.run(also=after_pass)
+    finally:
+        server.shutdown()
+    return 0
