@@ -50,7 +50,8 @@ def headers_of(msg: Message) -> tuple[tuple[str, bytes | None], ...]:
 def client_config(consumer_config: dict[str, Any]) -> dict[str, Any]:
     """Connection and security settings of the consumer, without its group behaviour."""
     drop = ("group.id", "enable.auto.commit", "auto.offset.reset", "max.poll.interval.ms",
-            "isolation.level", "partition.assignment.strategy", "enable.partition.eof")
+            "isolation.level", "partition.assignment.strategy", "enable.partition.eof",
+            "session.timeout.ms", "heartbeat.interval.ms")
     return {k: v for k, v in consumer_config.items() if k not in drop}
 
 

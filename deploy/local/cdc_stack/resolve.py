@@ -58,6 +58,7 @@ TARGETS = {
 }
 
 CORE = ("kafka", "registry", "flink")
+MANIFEST_JAR = "zz-connect-plugin-manifest.jar"
 ALL = tuple(COMPONENTS)
 
 
@@ -72,6 +73,8 @@ def _marker(cache: Path, name: str) -> Path:
 def is_resolved(cache: Path, name: str) -> bool:
     """True when ``name`` was resolved from the current pom."""
     marker = _marker(cache, name)
+    if name == "converter" and not (cache / TARGETS[name] / MANIFEST_JAR).exists():
+        return False  # resolved by an older version that did not write the manifest
     return marker.exists() and marker.read_text().strip() == _pom_hash(COMPONENTS[name])
 
 
@@ -109,7 +112,7 @@ def _write_converter_manifest(folder: Path) -> None:
     The Apicurio 2.6 converter jar carries no ServiceLoader manifest; without one, a worker
     with ``plugin.discovery=service_load`` cannot find ``AvroConverter``. Generated, not
     downloaded."""
-    with zipfile.ZipFile(folder / "zz-connect-plugin-manifest.jar", "w") as jar:
+    with zipfile.ZipFile(folder / MANIFEST_JAR, "w") as jar:
         jar.writestr("META-INF/services/org.apache.kafka.connect.storage.Converter",
                      "io.apicurio.registry.utils.converter.AvroConverter\n"
                      "io.apicurio.registry.utils.converter.ExtJsonConverter\n")

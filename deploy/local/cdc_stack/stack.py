@@ -141,6 +141,19 @@ class LocalStack:
                     time.monotonic())
         self._save()
 
+    def kill_and_restart_connect(self) -> None:
+        """SIGKILL the Connect worker and start a new one on the same port and group (its
+        connectors and source offsets live in Kafka, so it resumes them by itself); returns
+        once the new worker lists its plugins. For fault-injection tests."""
+        stop(self.state.processes["connect"], sig=9)
+        s, ep = self.settings, self.state.endpoints
+        port = int(ep.connect_url.rsplit(":", 1)[1])
+        self._record(connect.start(find_java(17, s.java), s.cache_dir, self.run_dir, port=port,
+                                   bootstrap=ep.kafka_bootstrap,
+                                   jvm_opts=_jvm_opts(s.connect_heap, s.quick_jit)))
+        self._save()  # `cdc stack down` must find the new pid
+        self._await("connect", lambda: readiness.connect(ep.connect_url), time.monotonic())
+
     def status(self) -> dict[str, bool]:
         """Per service: is its process alive (the same process, not a pid reuser)?"""
         return {name: is_running(rec) for name, rec in self.state.processes.items()}

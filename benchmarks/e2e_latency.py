@@ -1,0 +1,116 @@
+"""End-to-end latency: source commit → warehouse row, through Debezium, Flink and the sink.
+
+A steady seeded workload (default 2,000 row changes/s for 60 s, multi-table transactions)
+is played against the source PostgreSQL while the whole pipeline runs with the default
+configuration (Flink checkpoint interval 2 s, exactly-once). Once the warehouse equals the
+source, the latency of every row loaded during the run is ``_loaded_at - _source_updated_at``
+(sink commit minus source commit, the last change of each row). Prints p50/p95/p99, the
+rate the source reached and the rate the pipeline sustained (changes / time until the last
+row landed), then one JSON line.
+
+Target: p99 <= checkpoint interval + 2 s. Exactly-once output commits a Kafka transaction
+per checkpoint, so records wait on average half an interval, at worst a whole one, before
+the sink may read them: the interval is the floor of latency. A shorter interval lowers
+latency and costs more checkpoints (CPU, transaction markers); see docs/demo.md.
+
+The loader's session uses ``synchronous_commit=off``: the source's fsync rate is not under
+test, and commit timestamps (what latency is measured from) are unaffected.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/e2e_latency.py [--rate 2000] [--duration 60]
+        [--checkpoint-interval-ms 2000] [--stack-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cdc_demo import measure
+from cdc_demo.demo import DemoOptions, local_stack, new_pipeline, warm_up
+from cdc_demo.load import Loader
+from cdc_demo.pipeline import Pipeline
+from cdc_demo.source import TABLES
+from cdc_demo.workload import Workload
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=2000.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--checkpoint-interval-ms", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--stack-dir", type=Path, help="re-use a `cdc stack up --connect`")
+    return parser.parse_args()
+
+
+def last_loaded(pipe: Pipeline) -> datetime:
+    """When the last row of the run reached the warehouse."""
+    parts = [sql.SQL("select max(_loaded_at) from {}").format(
+        sql.Identifier(pipe.names.target_schema, t)) for t in TABLES]
+    query = sql.SQL("select max(m) from ({}) x(m)").format(sql.SQL(" union all ").join(parts))
+    with psycopg.connect(pipe.endpoints.postgres_dsn) as conn:
+        row = conn.execute(query).fetchone()
+    assert row is not None and isinstance(row[0], datetime)
+    return row[0]
+
+
+def measure_run(pipe: Pipeline, args: argparse.Namespace) -> dict[str, object]:
+    pipe.prepare_source()
+    loader = Loader(pipe.source_dsn + "?options=-c%20synchronous_commit%3Doff",
+                    Workload(args.seed, customers=2000, products=200), args.rate)
+    loader.setup()
+    pipe.start_connector()
+    pipe.start_job()
+    pipe.start_sink()
+    warm_up(pipe)
+    began = datetime.now(UTC)
+    lag = measure.LagSampler(f"http://127.0.0.1:{pipe.sink_port}/metrics")
+    worker = threading.Thread(target=loader.run, kwargs={"duration_s": args.duration})
+    worker.start()
+    while worker.is_alive():
+        lag.sample()
+        worker.join(2.0)
+    report = pipe.wait_converged(loader.workload.deleted, timeout_s=600)
+    landed_s = (last_loaded(pipe) - began).total_seconds()
+    lat = measure.latencies(pipe.endpoints.postgres_dsn, pipe.names.target_schema, TABLES,
+                            began)
+    return {
+        "converged": report.converged, "changes": loader.stats.changes,
+        "source_rate": round(loader.stats.rate, 1),
+        "pipeline_rate": round(loader.stats.changes / landed_s, 1),
+        "rows_measured": len(lat),
+        **{f"p{q}_s": round(measure.percentile(lat, q), 3) for q in (50, 95, 99)},
+        "max_consumer_lag_s": round(lag.max_lag_s, 2),
+        "checkpoint_interval_ms": args.checkpoint_interval_ms,
+        "target_p99_s": args.checkpoint_interval_ms / 1000 + 2,
+    }
+
+
+def main() -> int:
+    args = parse()
+    opts = DemoOptions(rate=args.rate, duration_s=args.duration, seed=args.seed,
+                       checkpoint_interval_ms=args.checkpoint_interval_ms,
+                       stack_dir=args.stack_dir.resolve() if args.stack_dir else None)
+    with local_stack(opts.stack_dir) as (stack, own):
+        pipe = new_pipeline(stack, own, opts)
+        try:
+            result = measure_run(pipe, args)
+        finally:
+            pipe.close(drop_source=not own)
+    for key, value in result.items():
+        print(f"{key:<24} {value}")
+    print(json.dumps(result))
+    return 0 if result["converged"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
