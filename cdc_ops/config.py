@@ -21,13 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    YamlConfigSettingsSource,
-)
+from pydantic_settings import SettingsConfigDict
 
+from cdc_core.settings import LayeredSettings
 from cdc_sink.config import HttpConfig
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -52,7 +48,7 @@ class KafkaClientConfig(BaseModel):
         return conf
 
 
-class ExporterConfig(BaseSettings):
+class ExporterConfig(LayeredSettings):
     """The whole lag-exporter configuration (see module docstring)."""
 
     model_config = SettingsConfigDict(env_prefix="CDC_LAG_EXPORTER__", env_nested_delimiter="__",
@@ -64,19 +60,8 @@ class ExporterConfig(BaseSettings):
     freshness_sink_config: Path | None = None
     http: HttpConfig = HttpConfig(port=DEFAULT_PORT)
 
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return env_settings, init_settings
 
 
 def load(path: Path | None, **overrides: Any) -> ExporterConfig:
     """Read the YAML file (if any), apply env overrides, validate."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        data = YamlConfigSettingsSource(ExporterConfig, yaml_file=path)()
-    return ExporterConfig(**{**data, **overrides})
+    return ExporterConfig.load(path, **overrides)

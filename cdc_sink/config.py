@@ -23,13 +23,9 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    YamlConfigSettingsSource,
-)
+from pydantic_settings import SettingsConfigDict
 
+from cdc_core.settings import LayeredSettings
 from cdc_sink.sqlbuild import MetaNames
 
 InputFormat = Literal["auto", "processed", "debezium"]
@@ -145,7 +141,7 @@ class HttpConfig(BaseModel):
     port: int = Field(default=9108, ge=0, le=65535)
 
 
-class SinkConfig(BaseSettings):
+class SinkConfig(LayeredSettings):
     """The whole sink configuration (see module docstring)."""
 
     model_config = SettingsConfigDict(env_prefix="CDC_SINK__", env_nested_delimiter="__",
@@ -165,19 +161,8 @@ class SinkConfig(BaseSettings):
             raise ValueError(f"sink.meta_columns must be distinct, got {names}")
         return value
 
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return env_settings, init_settings
 
 
 def load(path: Path | None, **overrides: Any) -> SinkConfig:
     """Read the YAML file (if any), apply env overrides, validate."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        data = YamlConfigSettingsSource(SinkConfig, yaml_file=path)()
-    return SinkConfig(**{**data, **overrides})
+    return SinkConfig.load(path, **overrides)
