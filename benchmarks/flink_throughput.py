@@ -103,7 +103,10 @@ def run_processor(args: argparse.Namespace, topics: list[str], parallelism: int,
         "kafka": {"bootstrap_servers": args.bootstrap, "topics": topics,
                   "group_id": f"bench-{tag}", "bounded": True},
         "registry": {"url": args.registry},
+        # Checkpoints on disk: JobManager memory storage caps state at 5 MB, which the
+        # enrichment state of a 100k-event run exceeds (a failover, not a measurement).
         "job": {"parallelism": parallelism, "checkpoint_interval_ms": 2_000,
+                "checkpoint_dir": (work / f"checkpoints-{tag}").as_uri(),
                 "transactional_id_prefix": f"bench-{tag}", "execution_mode": "thread"},
         "processing": {"processed_prefix": f"bench-{tag}", "dlq_topic": f"bench-dlq-{tag}",
                        "contracts": [str(contracts)]},

@@ -143,9 +143,13 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
             self._counters.inc("records_out")
             yield Row(change.topic, change.key, change.value, {})
 
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
+                 ) -> Iterator[Any]:
+        """Forget the window's ids.  Returns an (empty) iterator: process mode iterates
+        whatever ``on_timer`` returns and failed on ``None``, restarting the job forever."""
         left = dedup.expire(self._seen.value() or {}, timestamp)
         self._seen.update(left) if left else self._seen.clear()
+        return iter(())
 
 
 class EnrichFunction(KeyedCoProcessFunction):  # type: ignore[misc]
