@@ -29,12 +29,9 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    YamlConfigSettingsSource,
-)
+from pydantic_settings import SettingsConfigDict
+
+from cdc_core.settings import LayeredSettings
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -107,7 +104,7 @@ class MetricsOptions(BaseModel):
     sums: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # schema.table -> columns
 
 
-class JobConfig(BaseSettings):
+class JobConfig(LayeredSettings):
     """The whole processor configuration (see module docstring)."""
 
     model_config = SettingsConfigDict(env_prefix="CDC_JOB__", env_nested_delimiter="__",
@@ -118,19 +115,8 @@ class JobConfig(BaseSettings):
     processing: ProcessingOptions = ProcessingOptions()
     metrics: MetricsOptions = MetricsOptions()
 
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return env_settings, init_settings
 
 
 def load(path: Path | None, **overrides: Any) -> JobConfig:
     """Read the YAML file (if any), apply env overrides, validate."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        data = YamlConfigSettingsSource(JobConfig, yaml_file=path)()
-    return JobConfig(**{**data, **overrides})
+    return JobConfig.load(path, **overrides)
