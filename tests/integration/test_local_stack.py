@@ -8,7 +8,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cdc_stack import LocalStack, StackSettings, readiness
+from cdc_stack import LocalStack, StackError, StackSettings, readiness
 from cdc_stack.processes import group_members
 
 
@@ -77,3 +77,19 @@ def test_cli_up_status_down(tmp_path: Path) -> None:
     for rec in state["processes"].values():
         assert group_members(rec["pid"]) == []
     assert run("status").returncode == 3
+
+
+def test_failed_start_stops_what_did_start(tmp_path: Path) -> None:
+    settings = StackSettings(registry_java="/nonexistent/java")
+    stack = LocalStack(settings, tmp_path / "failing")
+    try:
+        stack.up()
+    except StackError as exc:  # the registry cannot start: no such java
+        failure = exc
+    else:
+        raise AssertionError("up() should have failed")
+    assert "/nonexistent/java is not an executable" in str(failure)
+    assert _alive_mentioning(str(tmp_path / "failing")) == []
+    for rec in stack.state.processes.values():
+        assert group_members(rec.pid) == []
+    stack.down()

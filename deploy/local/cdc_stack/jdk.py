@@ -39,6 +39,8 @@ def _candidates() -> list[Path]:
 def find_java(minimum: int, preferred: str | None = None) -> str:
     """``preferred`` if given, else the first java of at least ``minimum`` (PATH first)."""
     if preferred:
+        if shutil.which(preferred) is None:
+            raise ResolveError(f"java >= {minimum}", f"{preferred} is not an executable")
         return preferred
     for java in _candidates():
         version = major_version(java)

@@ -98,7 +98,9 @@ class LocalStack:
         try:
             for wave in (first, then):
                 self._start_and_await(wave, began)
-        except ServiceStartError:
+        except BaseException:
+            # Whatever stopped the start (a service, a missing JDK, Ctrl-C): stop what
+            # did start, so a failed `up` leaves no orphans behind.
             self.down(keep_files=True)
             raise
         self.state.total_startup_s = round(time.monotonic() - began, 1)

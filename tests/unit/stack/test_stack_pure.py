@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from cdc_stack import jdk, kafka, resolve, versions
+from cdc_stack import ResolveError, jdk, kafka, resolve, versions
 from cdc_stack.stack import StackSettings
 
 MAVEN = Path(resolve.MAVEN_DIR)
@@ -65,7 +65,11 @@ def test_jdk_major_version_read_from_release_file(tmp_path: Path) -> None:
     (home / "bin" / "java").write_text("")
     (home / "release").write_text('IMPLEMENTOR="x"\nJAVA_VERSION="21.0.4"\n')
     assert jdk.major_version(home / "bin" / "java") == 21
-    assert jdk.find_java(99, preferred="/opt/java") == "/opt/java"
+    java = home / "bin" / "java"
+    java.chmod(0o755)
+    assert jdk.find_java(99, preferred=str(java)) == str(java)  # an explicit choice wins
+    with pytest.raises(ResolveError, match="not an executable"):
+        jdk.find_java(17, preferred=str(tmp_path / "missing" / "java"))
 
 
 def test_settings_reject_unknown_keys_naming_them() -> None:
