@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
@@ -72,6 +72,12 @@ class StackState:
     startup_s: dict[str, float] = field(default_factory=dict)
     total_startup_s: float = 0.0
     extra_dirs: list[str] = field(default_factory=list)  # data kept outside run_dir
+
+
+def _endpoints(raw: dict[str, str]) -> Endpoints:
+    """Endpoints from a state file, ignoring keys an older version wrote."""
+    known = {f.name for f in fields(Endpoints)}
+    return Endpoints(**{k: v for k, v in raw.items() if k in known})
 
 
 def _jvm_opts(heap: str, quick_jit: bool) -> list[str]:
@@ -166,7 +172,7 @@ class LocalStack:
         raw = json.loads((run_dir / STATE_FILE).read_text())
         stack = cls(settings or StackSettings(), run_dir)
         stack.state = StackState(
-            run_dir=raw["run_dir"], endpoints=Endpoints(**raw["endpoints"]),
+            run_dir=raw["run_dir"], endpoints=_endpoints(raw["endpoints"]),
             processes={k: ProcessRecord(**v) for k, v in raw["processes"].items()},
             startup_s=raw["startup_s"], total_startup_s=raw["total_startup_s"],
             extra_dirs=raw.get("extra_dirs", []))
