@@ -12,7 +12,7 @@ Table names come from the topic, ``<prefix>.<schema>.<table>``: the warehouse ta
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cdc_core import evolution
@@ -47,7 +47,7 @@ class RowSchema:
     key_fields: tuple[str, ...]
     columns: tuple[evolution.Column, ...]
     pg: dict[str, typemap.PgType]
-    plan: tuple[ColumnPlan, ...] = ()
+    plan: dict[str, ColumnPlan] = field(default_factory=dict)  # by column, in schema order
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ class Decoder:
         key_fields = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
         schema, table = split_topic(topic)
         pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
-        plan = tuple(ColumnPlan(n, t, typemap.needs_conversion(t), typemap.checker(t))
-                     for n, t in pg.items())
+        plan = {n: ColumnPlan(n, t, typemap.needs_conversion(t), typemap.checker(t))
+                for n, t in pg.items()}
         return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg, plan)
 
     def _detect(self, topic: str, value_schema: dict[str, Any]) -> Format:
@@ -143,7 +143,7 @@ class Decoder:
         if not key_values or any(v is None for v in key_values):
             raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
                                 reason="missing_key_field")
-        key_values = tuple(self._convert(f, v, row) if f in row.pg else v
+        key_values = tuple(_fit(row.table, row.plan[f], v) if f in row.plan else v
                            for f, v in zip(row.key_fields, key_values, strict=True))
         return SinkChange(row.table, key_values, columns, deleted, op, eid, position,
                           KafkaCoordinates(raw.topic, raw.partition, raw.offset),
@@ -154,7 +154,7 @@ class Decoder:
         """One pass over the columns: placeholders set aside, values converted and checked."""
         columns: dict[str, Any] = {}
         unavailable: list[str] = []
-        for col in row.plan:
+        for col in row.plan.values():
             if col.name not in values:
                 continue
             value = values[col.name]
@@ -165,11 +165,6 @@ class Decoder:
             else:
                 columns[col.name] = _fit(row.table, col, value)
         return columns, unavailable
-
-    @staticmethod
-    def _convert(name: str, value: Any, row: RowSchema) -> Any:
-        pg = row.pg[name]
-        return _fit(row.table, ColumnPlan(name, pg, True, typemap.checker(pg)), value)
 
 
 def _fit(table: str, col: ColumnPlan, value: Any) -> Any:
