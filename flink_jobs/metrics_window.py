@@ -10,6 +10,7 @@ text so no precision is lost on the way to the warehouse.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,13 +52,16 @@ class Accumulator:
 
 
 def add(windows: dict[int, Accumulator], change: Counted, size_ms: int,
-        watermark: int) -> int | None:
-    """Count ``change`` in its window (mutating ``windows``); the timer to set if new."""
+        watermark: Callable[[], int]) -> int | None:
+    """Count ``change`` in its window (mutating ``windows``); the timer to set if new.
+
+    ``watermark`` is only called when a window opens: reading it is a call into Flink.
+    """
     end = window_end(change.ts_ms, size_ms)
     acc = windows.get(end)
     timer = None
     if acc is None:
-        acc = windows[end] = Accumulator(late=end - 1 <= watermark)
+        acc = windows[end] = Accumulator(late=end - 1 <= watermark())
         timer = end - 1
     if change.op in acc.counts:
         acc.counts[change.op] += 1

@@ -3,9 +3,15 @@
 Every per-record decision lives in ``decode``, ``dedup``, ``enrich`` and
 ``metrics_window``; these classes only move values between Flink (state, timers, side
 outputs, counters) and those modules.  State values are pickled Python objects (one
-``value()`` and one ``update()`` per record), which is the cheapest state access PyFlink
-offers in thread mode.  Metrics are registered under the ``cdc`` group; per-reason
-counters use a ``reason`` key/value group (a Prometheus label).
+``value()`` and at most one ``update()`` per record), which is the cheapest state access
+PyFlink offers in thread mode.
+
+Every call from Python into Flink crosses JNI under the TaskManager's one shared GIL and
+costs tens of µs (see flink_jobs/README.md "Performance"), so the hot paths avoid the
+ones they can: counts are plain Python ints that Flink reads as gauges when it reports,
+the dedup stage reads the watermark at most every ``WATERMARK_REFRESH_S`` and state is
+written only when it changed.  Metrics are registered under the ``cdc`` group; per-reason
+counts use a ``reason`` key/value group (a Prometheus label).
 """
 
 from __future__ import annotations
@@ -53,21 +59,50 @@ def sink_row(out: OutRecord) -> Row:
     return Row(out.topic, out.key, out.value, out.headers)
 
 
+WATERMARK_REFRESH_S = 0.02
+
+
 class _Counters:
-    """Lazily created counters of one operator, by name and optional reason label."""
+    """Monotonic counts of one operator, by name and optional reason label.
+
+    Kept as Python ints and registered once as gauges that Flink reads when it reports:
+    a Flink ``Counter.inc`` per record was a JNI call each (about 14 % of the job's Python
+    time).  Flink's Prometheus reporter exports counters and gauges alike as gauges, so
+    names and values are what counters gave.  Like counters, they restart from 0 when a
+    task restarts.
+    """
 
     def __init__(self, ctx: RuntimeContext, *eager: str) -> None:
         self._group = ctx.get_metrics_group().add_group("cdc")
-        self._made: dict[tuple[str, str | None], Any] = {}
+        self._counts: dict[tuple[str, str | None], int] = {}
         for name in eager:  # exported as 0 before the first event, so alerts can see them
             self.inc(name, n=0)
 
     def inc(self, name: str, reason: str | None = None, n: int = 1) -> None:
-        counter = self._made.get((name, reason))
-        if counter is None:
+        key = (name, reason)
+        count = self._counts.get(key)
+        if count is None:
             group = self._group if reason is None else self._group.add_group("reason", reason)
-            counter = self._made[(name, reason)] = group.counter(name)
-        counter.inc(n)
+            group.gauge(name, lambda: self._counts[key])
+            count = 0
+        self._counts[key] = count + n
+
+
+class _Watermark:
+    """The current watermark, read from Flink at most every ``WATERMARK_REFRESH_S``.
+
+    A change is "late" when it is behind a watermark at most that old; reading it per
+    record was a JNI call each.  Late changes are passed through either way.
+    """
+
+    def __init__(self) -> None:
+        self._value, self._read_at = -(2**63), -1.0
+
+    def get(self, ctx: KeyedProcessFunction.Context) -> int:
+        now = time.monotonic()
+        if now - self._read_at >= WATERMARK_REFRESH_S:
+            self._value, self._read_at = ctx.timer_service().current_watermark(), now
+        return self._value
 
 
 class DecodeFunction(ProcessFunction):  # type: ignore[misc]
@@ -115,6 +150,7 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
     def open(self, ctx: RuntimeContext) -> None:
         self._seen = ctx.get_state(ValueStateDescriptor("seen", Types.PICKLED_BYTE_ARRAY()))
         self._counters = _Counters(ctx, "duplicates_dropped", "late_events", "records_out")
+        self._watermark = _Watermark()
 
     def process_element(self, change: Change | DimUpdate, ctx: KeyedProcessFunction.Context
                         ) -> Iterator[Any]:
@@ -123,7 +159,7 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
             return
         seen = self._seen.value() or {}
         decision = dedup.observe(seen, change.event_id, change.ts_ms,
-                                 ctx.timer_service().current_watermark(), self._window_ms)
+                                 self._watermark.get(ctx), self._window_ms)
         yield from self._act(decision, change, seen, ctx)
 
     def _act(self, decision: dedup.Decision, change: Change, seen: dict[str, int],
@@ -167,16 +203,18 @@ class EnrichFunction(KeyedCoProcessFunction):  # type: ignore[misc]
                          ) -> Iterator[Row]:
         state = self._state.value() or enrich.JoinState()
         found, timer = enrich.on_fact(state, fact, self._rules[fact.table].wait_ms)
-        self._state.update(state)
-        if timer is not None:
+        if timer is not None:  # the fact waits: the only case that changes the state
+            self._state.update(state)
             ctx.timer_service().register_event_time_timer(timer)
         yield from self._emit(found, state.dimension)
 
     def process_element2(self, update: Any, ctx: KeyedCoProcessFunction.Context
                          ) -> Iterator[Row]:
         state = self._state.value() or enrich.JoinState()
+        before = state.dimension
         released = enrich.on_dimension(state, update)
-        self._state.update(state)
+        if state.dimension is not before:  # an older or equal update changes nothing
+            self._state.update(state)
         yield from self._emit(released, state.dimension)
 
     def on_timer(self, timestamp: int, ctx: KeyedCoProcessFunction.OnTimerContext
@@ -208,7 +246,7 @@ class MetricsFunction(KeyedProcessFunction):  # type: ignore[misc]
                         ) -> Iterator[Row]:
         windows = self._state.value() or {}
         timer = metrics_window.add(windows, counted, self._window_ms,
-                                   ctx.timer_service().current_watermark())
+                                   ctx.timer_service().current_watermark)
         self._state.update(windows)
         if timer is not None:
             ctx.timer_service().register_event_time_timer(timer)
