@@ -45,6 +45,10 @@ class SinkMetrics:
                                           ["table", "expectation", "severity"], registry=r)
         self.table_halted = Gauge("cdc_table_halted", "1 while a table is halted",
                                   ["table", "reason"], registry=r)
+        self.partition_halted = Gauge(
+            "cdc_sink_partition_halted",
+            "1 while a partition is paused: its stored offset is outside the log",
+            ["topic", "partition", "reason"], registry=r)
         self.staleness = Gauge("cdc_table_staleness_seconds",
                                "Seconds since the table last received a change",
                                ["table"], registry=r)

@@ -4,6 +4,11 @@
 partition assignment the consumer seeks to what it holds, so Kafka's committed offsets are
 only advisory (they feed lag metrics). Offsets never move backwards here: a writer that lost
 its partitions in a rebalance but still commits (a zombie) cannot rewind the new owner.
+
+A stored offset outside the partition's current log is never followed silently
+(``gap``): before the log start, the records in between were deleted by retention before
+the sink wrote them (lost changes); past the end, the topic was recreated or the offsets
+came from another cluster, and seeking there would skip every new record up to it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,17 @@ from psycopg import sql
 
 TopicPartition = tuple[str, int]
 TABLE = "_cdc_offsets"
+BEFORE_LOG_START = "offset_before_log_start"
+BEYOND_LOG_END = "offset_beyond_log_end"
+
+
+def gap(stored: int, log_start: int, log_end: int) -> str | None:
+    """Why the stored next offset cannot be resumed from ``[log_start, log_end]``, if so."""
+    if stored < log_start:
+        return BEFORE_LOG_START
+    if stored > log_end:
+        return BEYOND_LOG_END
+    return None
 
 
 def create_table(schema: str) -> sql.Composed:

@@ -17,7 +17,14 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from cdc_core.errors import CdcError, SinkError
 from cdc_sink import offsets
@@ -92,6 +99,7 @@ class SinkService:
         self._batch = self._new_batch()
         self._assigned: set[tuple[str, int]] = set()
         self._stored: dict[tuple[str, int], int] = {}  # committed next offsets, for lag
+        self._halted: dict[tuple[str, int], str] = {}  # paused: stored offset outside the log
         self._stopping = False
         self._last_source_ts: dict[str, int] = {}
         self._consumed: dict[str, Any] = {}
@@ -308,8 +316,31 @@ class SinkService:
         self._assigned |= set(wanted)
         self._stored.update(stored)
         consumer.assign(partitions)
+        halted = [tp for tp in partitions if (tp.topic, tp.partition) in stored
+                  and self._halt_on_gap(consumer, tp)]
+        if halted:
+            consumer.pause(halted)
         self.p.health.set_ready(True)
         log.info("assigned %s at stored offsets %s", wanted, stored)
+
+    def _halt_on_gap(self, consumer: Consumer, tp: TopicPartition) -> bool:
+        """Pause a partition whose stored offset is outside its log (see offsets.gap):
+        loud and kept until an operator decides, never a silent skip."""
+        try:
+            start, end = consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+        except KafkaException as exc:
+            log.warning("could not check %s[%d]'s stored offset against its log: %s",
+                        tp.topic, tp.partition, exc)
+            return False
+        reason = offsets.gap(tp.offset, start, end)
+        if reason is None:
+            return False
+        self._halted[(tp.topic, tp.partition)] = reason
+        self.p.metrics.partition_halted.labels(tp.topic, str(tp.partition), reason).set(1)
+        log.error("partition %s[%d] halted (%s): stored next offset %d, log holds %d..%d; "
+                  "see the runbook, 'Partition halted'", tp.topic, tp.partition, reason,
+                  tp.offset, start, end)
+        return True
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Flush and commit before the partitions go to another replica."""
@@ -329,6 +360,9 @@ class SinkService:
         self._assigned -= gone
         for tp in gone:
             self._stored.pop(tp, None)
+            reason = self._halted.pop(tp, None)
+            if reason is not None:  # the next owner checks (and reports) it again
+                self.p.metrics.partition_halted.remove(tp[0], str(tp[1]), reason)
         if not self._assigned:
             self.p.health.set_ready(False, "no partitions assigned")
 

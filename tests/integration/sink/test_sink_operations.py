@@ -6,10 +6,22 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
+from psycopg import sql
 
 from cdc_stack.ports import free_port
-from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
+from tests.integration.sink.harness import (
+    SinkProcess,
+    Target,
+    end_offsets,
+    run_to_convergence,
+    stored_offsets,
+    wait_converged,
+    write_config,
+)
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TABLES, TopicWriter, Workload, produce
 
@@ -64,3 +76,68 @@ def test_probes_metrics_and_graceful_shutdown(services: Services, pg_schema: str
         code = sink.stop()
     assert code == 0, sink.tail()
     assert "sink stopped cleanly" in sink.log.read_text()
+
+
+def test_stored_offsets_outside_the_log_halt_their_partitions_loudly(
+        services: Services, pg_schema: str, tmp_path: Path) -> None:
+    """A topic recreated under the sink (stored offset past the end) and records deleted
+    before the sink wrote them (stored offset before the log start) are never skipped
+    silently: those partitions are paused with a metric and a log line; others go on."""
+    registry = SchemaRegistryClient({"url": services.registry_url})
+    prefix = unique("gap").replace("-", "")
+    writers = {s.table: TopicWriter.register(registry, f"{prefix}.public.{s.table}", s,
+                                             processed=True) for s in TABLES}
+    ahead, behind, fine = (writers[s.table].topic for s in TABLES)
+    at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
+                (ahead, behind, fine))
+    workload = Workload(seed=11)
+    produce(services.kafka_bootstrap, writers, workload.events(300))
+    run_to_convergence(tmp_path, at, services.registry_url)
+    before = stored_offsets(at.dsn, at.schema, at.group)
+    _shift_stored(at, ahead, 1000)  # as if the topic had been deleted and recreated
+    produce(services.kafka_bootstrap, writers, workload.events(300))
+    ends = _delete_all_records(services.kafka_bootstrap, behind)  # retention outran the sink
+    lost = {tp for tp, o in before.items() if tp[0] == behind and ends[tp] > o}
+    assert lost, "the second workload wrote nothing to the topic whose records are deleted"
+
+    port = free_port()
+    cfg = write_config(tmp_path / "again.yaml", at, services.registry_url)
+    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+    sink = SinkProcess(cfg, tmp_path / "again.log").start()
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/metrics",
+                  lambda r: "cdc_sink_partition_halted{" in r.text)
+        produce(services.kafka_bootstrap, writers, workload.events(300))  # while assigned
+        wait_converged(sink, Target(at.bootstrap, at.dsn, at.schema, at.group, (fine,)))
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    finally:
+        assert sink.stop() == 0, sink.tail()
+    halted = {line.split(" ")[0] for line in text.splitlines()
+              if line.startswith("cdc_sink_partition_halted{") and line.endswith(" 1.0")}
+    expected = {(tp, "offset_beyond_log_end") for tp in before if tp[0] == ahead}
+    expected |= {(tp, "offset_before_log_start") for tp in lost}
+    assert halted == {
+        f'cdc_sink_partition_halted{{partition="{p}",reason="{reason}",topic="{topic}"}}'
+        for (topic, p), reason in expected}, text
+    after = stored_offsets(at.dsn, at.schema, at.group)
+    assert {tp: o for tp, o in after.items() if tp[0] == behind} == {
+        tp: o for tp, o in before.items() if tp[0] == behind}
+    assert {tp: o for tp, o in after.items() if tp[0] == ahead} == {
+        tp: o + 1000 for tp, o in before.items() if tp[0] == ahead}
+    assert "halted (offset_before_log_start)" in sink.log.read_text()
+
+
+def _shift_stored(at: Target, topic: str, by: int) -> None:
+    query = sql.SQL("update {} set next_offset = next_offset + %s where consumer_group = %s "
+                    "and topic = %s").format(sql.Identifier(at.schema, "_cdc_offsets"))
+    with psycopg.connect(at.dsn, autocommit=True) as conn:
+        conn.execute(query, (by, at.group, topic))
+
+
+def _delete_all_records(bootstrap: str, topic: str) -> dict[tuple[str, int], int]:
+    ends = end_offsets(bootstrap, [topic])
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    targets = [TopicPartition(t, p, end) for (t, p), end in ends.items()]
+    for future in admin.delete_records(targets).values():
+        future.result(timeout=30)
+    return ends
