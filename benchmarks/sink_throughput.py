@@ -3,7 +3,8 @@
 Workload: three tables, ~25% inserts, 60% updates, 10% deletes, 5% re-inserts, plus 5%
 duplicate deliveries, as processed records (the Flink job's output). The engines are the
 local stack's real Kafka, registry and PostgreSQL on this machine; the sink runs as its own
-process (``cdc sink run``) once per batch size. Prints changes/s, rows/s written, batch
+process (``cdc sink run``) once per batch size, then as two replicas of one consumer
+group (tables have two partitions each). Prints changes/s, rows/s written, batch
 commit latency p50/p99 (from the sink's histogram) and the sink's peak RSS, then one JSON line.
 
     .venv/bin/python benchmarks/sink_throughput.py [--changes N] [--batch-sizes 1000 5000]
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import httpx
+from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,36 +61,57 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def run_once(stack: LocalStack, registry_url: str, topics: tuple[str, ...], batch: int,
-             work: Path) -> dict[str, float]:
+             work: Path, *, replicas: int = 1) -> dict[str, float]:
     ep = stack.state.endpoints
-    at = Target(ep.kafka_bootstrap, ep.postgres_dsn, f"bench_{batch}",
+    at = Target(ep.kafka_bootstrap, ep.postgres_dsn, f"bench_{batch}_{replicas}",
                 f"bench-{batch}-{time.time_ns()}", topics)
-    port = free_port()
-    cfg = write_config(work / f"sink-{batch}.yaml", at, registry_url, batch_max_rows=batch,
-                       batch_max_wait_ms=1000)
-    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
-    sink = SinkProcess(cfg, work / f"sink-{batch}.log")
+    sinks = []
+    for n in range(replicas):  # replicas of one consumer group share the partitions
+        port = free_port()
+        cfg = write_config(work / f"sink-{batch}-{n}.yaml", at, registry_url,
+                           batch_max_rows=batch, batch_max_wait_ms=1000)
+        cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+        sinks.append((SinkProcess(cfg, work / f"sink-{batch}-{n}.log"), port))
     started = time.monotonic()
-    sink.start()
-    wait_converged(sink, at, timeout=3600)
+    for sink, _ in sinks:
+        sink.start()
+    wait_converged(sinks[0][0], at, timeout=3600)
     took = time.monotonic() - started
-    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    assert sink.proc is not None
-    rss = peak_rss_mb(sink.proc.pid)
-    sink.stop()
-    consumed = counter(metrics, "cdc_sink_records_consumed_total")
-    rows = (counter(metrics, "cdc_sink_rows_upserted_total")
-            + counter(metrics, "cdc_sink_rows_soft_deleted_total"))
+    pages = [httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+             for _, port in sinks]
+    rss = max(peak_rss_mb(sink.proc.pid) for sink, _ in sinks if sink.proc is not None)
+    for sink, _ in sinks:
+        sink.stop()
+    consumed = sum(counter(page, "cdc_sink_records_consumed_total") for page in pages)
+    rows = sum(counter(page, "cdc_sink_rows_upserted_total")
+               + counter(page, "cdc_sink_rows_soft_deleted_total") for page in pages)
     return {"seconds": took, "changes_per_s": consumed / took, "rows_per_s": rows / took,
-            "p50_ms": 1000 * quantile(metrics, "cdc_sink_batch_duration_seconds", 0.5),
-            "p99_ms": 1000 * quantile(metrics, "cdc_sink_batch_duration_seconds", 0.99),
+            "p50_ms": 1000 * quantile(pages[0], "cdc_sink_batch_duration_seconds", 0.5),
+            "p99_ms": 1000 * quantile(pages[0], "cdc_sink_batch_duration_seconds", 0.99),
             "peak_rss_mb": rss, "consumed": consumed}
+
+
+def _create_topics(bootstrap: str, topics: list[str]) -> None:
+    """Two partitions per table, so that a second replica has a share of each."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(t, 2, 1) for t in topics]).values():
+        future.result(timeout=30)
+
+
+def _figures(r: dict[str, float], tag: object) -> dict[str, float]:
+    return {f"changes_per_s_batch_{tag}": round(r["changes_per_s"]),
+            f"rows_per_s_batch_{tag}": round(r["rows_per_s"]),
+            f"commit_p50_ms_batch_{tag}": round(r["p50_ms"], 1),
+            f"commit_p99_ms_batch_{tag}": round(r["p99_ms"], 1),
+            f"peak_rss_mb_batch_{tag}": round(r["peak_rss_mb"])}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=1_000_000)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2],
+                        help="sink processes in one consumer group (figures per count)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cdc-bench-"))
     stack = LocalStack(StackSettings(quick_jit=False, kafka_heap="1g"), work / "stack")
@@ -98,6 +121,7 @@ def main() -> None:
         registry = SchemaRegistryClient({"url": ep.registry_url})
         writers = {s.table: TopicWriter.register(registry, f"bench.public.{s.table}", s,
                                                  processed=True) for s in TABLES}
+        _create_topics(ep.kafka_bootstrap, [w.topic for w in writers.values()])
         t0 = time.monotonic()
         events = perturb(Workload(seed=1).events(int(args.changes / 1.05),
                                                  mix=(0.25, 0.60, 0.10)),
@@ -106,17 +130,14 @@ def main() -> None:
         print(f"pre-produced {sent} changes in {time.monotonic() - t0:.0f}s")
         topics = tuple(w.topic for w in writers.values())
         figures: dict[str, float] = {"changes": float(sent)}
-        for batch in args.batch_sizes:
-            r = run_once(stack, ep.registry_url, topics, batch, work)
-            print(f"batch {batch:>6}: {r['changes_per_s']:>9,.0f} changes/s, "
-                  f"{r['rows_per_s']:>9,.0f} rows/s, commit p50 {r['p50_ms']:.0f} ms "
-                  f"p99 {r['p99_ms']:.0f} ms, peak RSS {r['peak_rss_mb']:.0f} MB "
-                  f"({r['seconds']:.1f}s)")
-            figures[f"changes_per_s_batch_{batch}"] = round(r["changes_per_s"])
-            figures[f"rows_per_s_batch_{batch}"] = round(r["rows_per_s"])
-            figures[f"commit_p50_ms_batch_{batch}"] = round(r["p50_ms"], 1)
-            figures[f"commit_p99_ms_batch_{batch}"] = round(r["p99_ms"], 1)
-            figures[f"peak_rss_mb_batch_{batch}"] = round(r["peak_rss_mb"])
+        for replicas in args.replicas:
+            for batch in args.batch_sizes:
+                r = run_once(stack, ep.registry_url, topics, batch, work, replicas=replicas)
+                print(f"batch {batch:>6} x{replicas}: {r['changes_per_s']:>9,.0f} changes/s, "
+                      f"{r['rows_per_s']:>9,.0f} rows/s, commit p50 {r['p50_ms']:.0f} ms "
+                      f"p99 {r['p99_ms']:.0f} ms, peak RSS {r['peak_rss_mb']:.0f} MB "
+                      f"({r['seconds']:.1f}s)", flush=True)
+                figures.update(_figures(r, batch if replicas == 1 else f"{batch}_x{replicas}"))
         print(json.dumps(figures))
     finally:
         stack.down()
