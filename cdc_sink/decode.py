@@ -21,7 +21,7 @@ from cdc_core.envelope import parse_envelope
 from cdc_core.errors import EnvelopeError, SinkError
 from cdc_core.event_id import event_id, header_event_id
 from cdc_core.processed import RESERVED_NAMES, from_processed
-from cdc_sink import typemap
+from cdc_sink import fitcheck, pgvalues, typemap
 from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange
 
 Format = Literal["processed", "debezium"]
@@ -33,8 +33,8 @@ class ColumnPlan:
 
     name: str
     pg: typemap.PgType
-    convert: bool  # typemap.to_pg changes the value
-    check: typemap.Check | None  # None: every value of the Avro type fits the column
+    convert: bool  # pgvalues.to_pg changes the value
+    check: fitcheck.Check | None  # None: every value of the Avro type fits the column
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Decoder:
         key_fields = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
         schema, table = split_topic(topic)
         pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
-        plan = {n: ColumnPlan(n, t, typemap.needs_conversion(t), typemap.checker(t))
+        plan = {n: ColumnPlan(n, t, pgvalues.needs_conversion(t), fitcheck.checker(t))
                 for n, t in pg.items()}
         return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg, plan)
 
@@ -169,7 +169,7 @@ class Decoder:
 
 def _fit(table: str, col: ColumnPlan, value: Any) -> Any:
     """The value ready for COPY, or a SinkError naming why the column cannot hold it."""
-    converted = typemap.to_pg(value, col.pg) if col.convert else value
+    converted = pgvalues.to_pg(value, col.pg) if col.convert else value
     if isinstance(converted, typemap.Unfit):
         why: str | None = converted.reason
     else:

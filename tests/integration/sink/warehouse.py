@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from cdc_sink import typemap
+from cdc_sink import pgvalues, typemap
 from tests.support.cdcgen import TableSpec
 
 
@@ -27,7 +27,7 @@ def table_rows(dsn: str, schema: str, spec: TableSpec) -> dict[tuple[Any, ...], 
 
 def _normal(value: Any, avro_type: Any) -> Any:
     pg = typemap.pg_type(avro_type)
-    converted = typemap.to_pg(value, pg) if value is not None else None
+    converted = pgvalues.to_pg(value, pg) if value is not None else None
     if pg.sql == "jsonb" and converted is not None:
         return json.loads(converted)
     return converted

@@ -13,6 +13,8 @@ import psycopg
 import pytest
 from psycopg.adapt import PyFormat, Transformer
 
+from cdc_sink.fitcheck import misfit
+from cdc_sink.pgvalues import to_pg
 from cdc_sink.typemap import (
     LONG_MAX,
     UNAVAILABLE,
@@ -20,9 +22,7 @@ from cdc_sink.typemap import (
     PgType,
     Unfit,
     is_unavailable,
-    misfit,
     pg_type,
-    to_pg,
     widens,
 )
 

@@ -1,0 +1,260 @@
+"""Decoded Avro values -> what psycopg 3 writes with COPY, per warehouse column type.
+
+``to_pg`` turns a fastavro ``schemaless_reader`` value into the Python value psycopg adapts
+for the column ``typemap.pg_type`` chose (see typemap's docstring for why each type maps as
+it does).  A value the column cannot hold comes back as a ``typemap.Unfit``, never raised,
+so the decoder can dead-letter the record instead of failing the batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from cdc_sink.typemap import LONG_MAX, LONG_MIN, JsonText, PgType, Unfit, is_unavailable
+
+_PG_INFINITY_US = 9223372036825200000
+_PG_NEG_INFINITY_US = -9223372036832400000
+# PostgreSQL date range as days since 1970-01-01 (Julian day 0 .. 5874897-12-31).
+_PG_DATE_MIN_DAYS = -2440588
+_PG_DATE_MAX_DAYS = 2145042905
+_DAY_US = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1)  # naive: the epoch of `timestamp` (local date-time) values
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_INFINITIES = frozenset({"infinity", "-infinity"})
+
+Convert = Callable[[Any, PgType], Any]
+
+
+class _Unfit(Exception):
+    """Internal signal: raised inside converters, returned as an ``Unfit`` by ``to_pg``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def to_pg(value: Any, pg: PgType) -> Any:
+    """A decoded Avro value as psycopg should receive it for COPY into ``pg``.
+
+    ``None`` and the TOAST placeholder pass through untouched (callers must keep the
+    stored value for the latter); a value the column cannot hold becomes an ``Unfit``.
+    """
+    if value is None or isinstance(value, Unfit) or is_unavailable(value):
+        return value
+    try:
+        return _CONVERT.get(pg.conv, _same)(value, pg)
+    except _Unfit as unfit:
+        return Unfit(unfit.reason, value)
+    except (TypeError, AttributeError):
+        return Unfit("type_mismatch", value)
+    except (ValueError, OverflowError, ArithmeticError, KeyError):
+        return Unfit(_FAILURE.get(pg.conv, "type_mismatch"), value)
+
+
+def needs_conversion(pg: PgType) -> bool:
+    """False when decoded values already are what psycopg wants (a hot-path shortcut)."""
+    return _CONVERT.get(pg.conv, _same) is not _same
+
+
+def _same(value: Any, _pg: PgType) -> Any:
+    return value
+
+
+def _decimal_value(value: Any, pg: PgType) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bytes):
+        unscaled = int.from_bytes(value, "big", signed=True)
+        return Decimal(f"{unscaled}E{-(pg.scale or 0)}")  # exact: no context rounding
+    raise TypeError(type(value).__name__)
+
+
+def _varnumeric(value: Any, _pg: PgType) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    unscaled = int.from_bytes(value["value"], "big", signed=True)
+    return Decimal(f"{unscaled}E{-int(value['scale'])}")
+
+
+def is_infinity(value: Any) -> bool:
+    return isinstance(value, str) and value in _INFINITIES
+
+
+def _date(value: Any, _pg: PgType) -> date | str:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if is_infinity(value):
+        return str(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(type(value).__name__)
+    if value > _PG_DATE_MAX_DAYS or value < _PG_DATE_MIN_DAYS:  # Debezium's infinities
+        return "infinity" if value > 0 else "-infinity"
+    return date(1970, 1, 1) + timedelta(days=value)
+
+
+_TO_MICROS: dict[str, Callable[[int], int]] = {
+    "ms": lambda v: v * 1000,
+    "us": lambda v: v,
+    "ns": lambda v: v // 1000,  # PostgreSQL keeps microseconds
+}
+
+
+def _epoch_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(type(value).__name__)
+    return value
+
+
+def _time(value: Any, pg: PgType) -> time | str:
+    if isinstance(value, time) or value == "24:00:00":
+        return value  # type: ignore[no-any-return]
+    micros = _TO_MICROS[pg.conv[-2:]](_epoch_int(value))
+    if micros == _DAY_US:
+        return "24:00:00"
+    if not 0 <= micros < _DAY_US:
+        raise _Unfit("time_out_of_range")
+    return (datetime.min + timedelta(microseconds=micros)).time()
+
+
+def _infinity(raw: int, micros: int) -> str | None:
+    if raw == LONG_MAX or micros >= _PG_INFINITY_US:
+        return "infinity"
+    if raw == LONG_MIN or micros <= _PG_NEG_INFINITY_US:
+        return "-infinity"
+    return None
+
+
+def _timestamp(value: Any, pg: PgType) -> datetime | str:
+    if isinstance(value, datetime) or is_infinity(value):
+        return value  # type: ignore[no-any-return]
+    raw = _epoch_int(value)
+    micros = _TO_MICROS[pg.conv[-2:]](raw)
+    infinite = _infinity(raw, micros)
+    if infinite is not None:
+        return infinite
+    epoch = _EPOCH_UTC if pg.conv.startswith("tstz") else _EPOCH
+    return epoch + timedelta(microseconds=micros)
+
+
+def _zoned_timestamp(value: Any, _pg: PgType) -> datetime | str:
+    if isinstance(value, datetime) or is_infinity(value):
+        return value  # type: ignore[no-any-return]
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise _Unfit("timestamp_without_offset")
+    return parsed
+
+
+def _zoned_time(value: Any, _pg: PgType) -> time:
+    parsed = value if isinstance(value, time) else time.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise _Unfit("time_without_offset")
+    return parsed
+
+
+def _interval_us(value: Any, _pg: PgType) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    return timedelta(microseconds=_epoch_int(value))
+
+
+def _avro_duration(value: Any, _pg: PgType) -> str:
+    if isinstance(value, str):
+        return value
+    months, days, millis = (int.from_bytes(value[i:i + 4], "little") for i in (0, 4, 8))
+    return f"P{months}M{days}DT{Decimal(millis).scaleb(-3)}S"
+
+
+def _uuid(value: Any, _pg: PgType) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _bit_string(value: Any, pg: PgType) -> str:
+    if isinstance(value, str):
+        return value
+    bits = format(int.from_bytes(value, "little"), "b") if any(value) else ""
+    if len(bits) > (pg.length or len(bits)):
+        raise _Unfit("bit_length_overflow")
+    return bits.zfill(pg.length or 0) or "0"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, date | time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _json_any(value: Any, _pg: PgType) -> JsonText:
+    if isinstance(value, JsonText):
+        return value
+    return JsonText(json.dumps(value, default=_json_default, allow_nan=False))
+
+
+def _json(value: Any, pg: PgType) -> str:
+    return value if isinstance(value, str) else _json_any(value, pg)
+
+
+def _array_value(value: Any, pg: PgType) -> list[Any]:
+    assert pg.item is not None
+    items = [to_pg(v, pg.item) for v in value]
+    unfit = next((i for i in items if isinstance(i, Unfit)), None)
+    if unfit is not None:
+        raise _Unfit(unfit.reason)
+    return items
+
+
+_CONVERT: dict[str, Convert] = {
+    "decimal": _decimal_value,
+    "varnumeric": _varnumeric,
+    "date": _date,
+    "time_ms": _time,
+    "time_us": _time,
+    "time_ns": _time,
+    "timetz": _zoned_time,
+    "ts_ms": _timestamp,
+    "ts_us": _timestamp,
+    "ts_ns": _timestamp,
+    "tstz_ms": _timestamp,
+    "tstz_us": _timestamp,
+    "tstz_ns": _timestamp,
+    "tstz_iso": _zoned_timestamp,
+    "interval_us": _interval_us,
+    "avro_duration": _avro_duration,
+    "uuid": _uuid,
+    "bits": _bit_string,
+    "json": _json,
+    "json_any": _json_any,
+    "array": _array_value,
+}
+
+# Reason codes for conversions that fail with an ordinary exception.
+_FAILURE: dict[str, str] = {
+    "date": "date_out_of_range",
+    "ts_ms": "timestamp_out_of_range",
+    "ts_us": "timestamp_out_of_range",
+    "ts_ns": "timestamp_out_of_range",
+    "tstz_ms": "timestamp_out_of_range",
+    "tstz_us": "timestamp_out_of_range",
+    "tstz_ns": "timestamp_out_of_range",
+    "tstz_iso": "bad_timestamp",
+    "timetz": "bad_time",
+    "uuid": "bad_uuid",
+    "json_any": "bad_json",
+    "json": "bad_json",
+    "interval_us": "interval_out_of_range",
+    "varnumeric": "bad_numeric",
+    "decimal": "bad_numeric",
+}
+
