@@ -12,6 +12,11 @@ For each new writer schema of a table (DESIGN.md "Schema evolution"):
 - breaking changes halt the table: its records go to the DLQ with reason
   ``breaking_schema_change``, a metric and a log name table, column, old and new type.
 DDL waits in ``pending`` until the batch commits, so a rolled-back batch leaves no trace.
+
+Replicas of one group share the target schema: bootstrap and every batch that runs DDL
+take one transaction-scoped advisory lock per target schema first.  ``IF NOT EXISTS`` alone
+is not safe under concurrency (two replicas creating the same schema or table at once: one
+fails with a unique violation on the catalog); serialized, the second one's DDL is a no-op.
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ class Tables:
 
     def bootstrap(self, conn: psycopg.Connection[Any]) -> None:
         """Create the schema and bookkeeping tables; load every applied table schema."""
+        self._lock_ddl(conn)
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(self.schema)))
         conn.execute(offsets.create_table(self.schema))
         conn.execute(sql.SQL(
@@ -89,6 +95,10 @@ class Tables:
             self._state[name] = TableState(tuple(keys), columns, halted)
             if halted:
                 self._metrics.table_halted.labels(name, "halted").set(1)
+
+    def _lock_ddl(self, conn: psycopg.Connection[Any]) -> None:
+        """Serialize DDL with other replicas until the caller's transaction ends."""
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"cdc_sink:{self.schema}",))
 
     def _schemas_ident(self) -> sql.Identifier:
         return sql.Identifier(self.schema, SCHEMAS_TABLE)
@@ -184,6 +194,8 @@ class Tables:
             "(%s, %s, %s, %s) on conflict (table_name) do update set key_fields = "
             "excluded.key_fields, columns = excluded.columns, halted_reason = "
             "excluded.halted_reason, updated_at = now()").format(self._schemas_ident())
+        if any(state.ddl for state in self._pending.values()):
+            self._lock_ddl(conn)
         for table, state in self._pending.items():
             for statement in state.ddl:
                 conn.execute(statement)
