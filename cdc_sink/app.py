@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cdc_core.contracts import TableContract, load_contracts_text
-from cdc_sink.config import SinkConfig
+from cdc_sink.config import SinkConfig, SinkOptions
 from cdc_sink.deadletter import DeadLetters
 from cdc_sink.decode import Decoder
 from cdc_sink.health import Health, serve
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.quality import QualityGate
+from cdc_sink.retry import kind_of, registry_unavailable, with_retries
 from cdc_sink.service import LineageHook, SinkParts, SinkService, client_config
 from cdc_sink.tables import Tables
 
@@ -58,6 +60,21 @@ def schema_text(registry: SchemaRegistryClient, schema_id: int) -> str:
     return text
 
 
+def retrying_fetch(registry: SchemaRegistryClient, opts: SinkOptions, metrics: SinkMetrics,
+                   health: Health) -> Callable[[int], str]:
+    """``schema_text`` that waits out a registry outage like a PostgreSQL one (retry.py)."""
+    def failed(exc: BaseException) -> None:
+        metrics.retries.labels(kind_of(exc)).inc()
+        health.set_ready(False, f"schema registry: {kind_of(exc)}")
+
+    def fetch(schema_id: int) -> str:
+        return with_retries(lambda: schema_text(registry, schema_id), on_failure=failed,
+                            initial_s=opts.retry_initial_backoff_s,
+                            max_s=opts.retry_max_backoff_s, budget_s=opts.retry_budget_s,
+                            retryable=registry_unavailable)
+    return fetch
+
+
 def load_contracts(directory: Path | None) -> dict[str, TableContract]:
     found: dict[str, TableContract] = {}
     for path in sorted(directory.glob("*.y*ml")) if directory else []:
@@ -79,8 +96,8 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
     metrics = metrics or SinkMetrics()
     opts = config.sink
     consumer = consumer_config(config)
-    registry = registry_client(config)
-    decoder = Decoder(lambda schema_id: schema_text(registry, schema_id),
+    health = Health()
+    decoder = Decoder(retrying_fetch(registry_client(config), opts, metrics, health),
                       lambda topic: opts.input_formats.get(topic, opts.input_format))
     contracts = load_contracts(opts.contracts_dir)
     for name, contract in contracts.items():
@@ -93,7 +110,7 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
         tables=Tables(config.postgres.target_schema, opts.meta_columns.names(), metrics),
         quality=QualityGate(contracts, metrics),
         dead_letters=DeadLetters(client_config(consumer), opts.dlq_topic, metrics),
-        metrics=metrics, health=Health(), batch_max_rows=opts.batch_max_rows,
+        metrics=metrics, health=health, batch_max_rows=opts.batch_max_rows,
         batch_max_wait_s=opts.batch_max_wait_ms / 1000,
         retry_initial_s=opts.retry_initial_backoff_s, retry_max_s=opts.retry_max_backoff_s,
         retry_budget_s=opts.retry_budget_s, lag_interval_s=opts.lag_interval_s,

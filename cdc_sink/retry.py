@@ -1,8 +1,10 @@
 """Bounded retries with exponential backoff for infrastructure failures.
 
 PostgreSQL down, a connection reset, a serialization failure or a deadlock is not the
-records' fault: the same work is tried again after a growing pause, up to a time budget,
-and never skipped. Anything else propagates at once.
+records' fault, and neither is a schema registry that is down, slow or answering 5xx:
+the same work is tried again after a growing pause, up to a time budget, and never
+skipped (a registry outage must not send good records to the DLQ as "unknown schema").
+Anything else propagates at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx
+import httpx2
 import psycopg
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from cdc_sink.errors import RetriesExhausted
 
@@ -32,15 +37,34 @@ def kind_of(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def warehouse_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, RETRYABLE)
+
+
+def registry_unavailable(exc: BaseException) -> bool:
+    """Registry trouble (unreachable, reset, timeout, 408/429/5xx), not a missing schema.
+
+    confluent-kafka's registry client speaks through ``httpx2`` (``httpx`` before Python
+    3.10) and lets its transport errors through unwrapped.
+    """
+    if isinstance(exc, httpx.TransportError | httpx2.TransportError):
+        return True
+    return isinstance(exc, SchemaRegistryError) and exc.http_status_code in (
+        408, 429, 500, 502, 503, 504)
+
+
 def with_retries(work: Callable[[], T], *, on_failure: Callable[[BaseException], None],
-                 initial_s: float, max_s: float, budget_s: float) -> T:
+                 initial_s: float, max_s: float, budget_s: float,
+                 retryable: Callable[[BaseException], bool] = warehouse_unavailable) -> T:
     """Run ``work`` until it succeeds; between tries call ``on_failure`` and back off."""
     delay, started, attempts = initial_s, time.monotonic(), 0
     while True:
         attempts += 1
         try:
             return work()
-        except RETRYABLE as exc:
+        except Exception as exc:
+            if not retryable(exc):
+                raise
             if time.monotonic() - started > budget_s:
                 raise RetriesExhausted(attempts, exc) from exc
             log.warning("attempt %d failed (%s: %s); retrying in %.1fs", attempts,

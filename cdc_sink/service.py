@@ -287,8 +287,10 @@ class SinkService:
 
     # -- PostgreSQL ----------------------------------------------------------------------
     def _with_db(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        retry = self.p.retry
         return with_retries(lambda: work(self._connection()), on_failure=self._db_failed,
-                            **self.p.retry)
+                            initial_s=retry["initial_s"], max_s=retry["max_s"],
+                            budget_s=retry["budget_s"])
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
