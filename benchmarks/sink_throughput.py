@@ -35,7 +35,7 @@ from tests.integration.sink.harness import (
     wait_converged,
     write_config,
 )
-from tests.support.cdcgen import TABLES, TopicWriter, Workload, perturb, produce
+from tests.support.cdcgen import Workload, perturb, processed_writers, produce
 
 
 def quantile(text: str, name: str, q: float) -> float:
@@ -69,8 +69,7 @@ def run_once(stack: LocalStack, registry_url: str, topics: tuple[str, ...], batc
     for n in range(replicas):  # replicas of one consumer group share the partitions
         port = free_port()
         cfg = write_config(work / f"sink-{batch}-{n}.yaml", at, registry_url,
-                           batch_max_rows=batch, batch_max_wait_ms=1000)
-        cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+                           batch_max_rows=batch, batch_max_wait_ms=1000, http_port=port)
         sinks.append((SinkProcess(cfg, work / f"sink-{batch}-{n}.log"), port))
     started = time.monotonic()
     for sink, _ in sinks:
@@ -119,8 +118,7 @@ def main() -> None:
     try:
         ep = stack.state.endpoints
         registry = SchemaRegistryClient({"url": ep.registry_url})
-        writers = {s.table: TopicWriter.register(registry, f"bench.public.{s.table}", s,
-                                                 processed=True) for s in TABLES}
+        writers = processed_writers(registry, "bench")
         _create_topics(ep.kafka_bootstrap, [w.topic for w in writers.values()])
         t0 = time.monotonic()
         events = perturb(Workload(seed=1).events(int(args.changes / 1.05),

@@ -261,6 +261,12 @@ class TopicWriter:
         return self.key.encode(ev.key), self.value.encode(record)
 
 
+def processed_writers(registry: SchemaRegistryClient, prefix: str) -> dict[str, TopicWriter]:
+    """Processed-record writers for every table of ``TABLES``: topics ``<prefix>.public.<t>``."""
+    return {s.table: TopicWriter.register(registry, f"{prefix}.public.{s.table}", s,
+                                          processed=True) for s in TABLES}
+
+
 def produce(bootstrap: str, writers: dict[str, TopicWriter], events: list[Event]) -> int:
     """Produce ``events`` to their tables' topics; returns how many were sent."""
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,

@@ -30,7 +30,7 @@ from tests.integration.ops.promstack import (
 )
 from tests.integration.sink.harness import SinkProcess, Target, write_config
 from tests.stackfixtures import Services, unique
-from tests.support.cdcgen import TABLES, TopicWriter
+from tests.support.cdcgen import TABLES, processed_writers
 
 FOR_S, LAG_THRESHOLD_S = 3, 4
 
@@ -62,13 +62,12 @@ def test_lag_alert_pending_firing_then_resolved(services: Services, pg_schema: s
                                                 tmp_path: Path) -> None:
     registry = SchemaRegistryClient({"url": services.registry_url})
     prefix = unique("alert").replace("-", "")
-    writers = {s.table: TopicWriter.register(registry, f"{prefix}.public.{s.table}", s,
-                                             processed=True) for s in TABLES}
+    writers = processed_writers(registry, prefix)
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
                 tuple(w.topic for w in writers.values()))
     sink_port, exporter_port = free_port(), free_port()
-    cfg = write_config(tmp_path / "sink.yaml", at, services.registry_url, lag_interval_s=1)
-    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {sink_port}"))
+    cfg = write_config(tmp_path / "sink.yaml", at, services.registry_url, lag_interval_s=1,
+                       http_port=sink_port)
     rules = tmp_path / "alerts.yml"
     rules.write_text(yaml.safe_dump(shortened_rules(FOR_S, LAG_THRESHOLD_S)))
     traffic = Traffic(services.kafka_bootstrap, writers, seed=11)

@@ -18,14 +18,15 @@ from confluent_kafka import Consumer, TopicPartition
 from psycopg import sql
 
 
-def write_config(path: Path, at: Target, registry: str, **sink: Any) -> Path:
+def write_config(path: Path, at: Target, registry: str, *, http_port: int = 0,
+                 **sink: Any) -> Path:
     config = {"kafka": {"bootstrap_servers": at.bootstrap, "group_id": at.group,
                         "topics": list(at.topics)},
               "registry": {"url": registry},
               "postgres": {"dsn": at.dsn, "target_schema": at.schema},
               "sink": {"batch_max_rows": 500, "batch_max_wait_ms": 200,
                        "dlq_topic": f"dlq-{at.group}", **sink},
-              "http": {"host": "127.0.0.1", "port": 0}}
+              "http": {"host": "127.0.0.1", "port": http_port}}
     path.write_text(yaml.safe_dump(config))
     return path
 

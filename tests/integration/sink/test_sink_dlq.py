@@ -115,8 +115,7 @@ def test_bad_records_go_to_the_dlq_once_with_original_bytes_and_headers(
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, group, (topic,))
     dlq_topic = f"dlq-{group}"
     port = free_port()
-    cfg = write_config(tmp_path / "sink.yaml", at, services.registry_url)
-    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+    cfg = write_config(tmp_path / "sink.yaml", at, services.registry_url, http_port=port)
     started_ms = int(time.time() * 1000)
     sink = SinkProcess(cfg, tmp_path / "sink.log").start()
     try:

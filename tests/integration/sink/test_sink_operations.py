@@ -23,7 +23,7 @@ from tests.integration.sink.harness import (
     write_config,
 )
 from tests.stackfixtures import Services, unique
-from tests.support.cdcgen import TABLES, TopicWriter, Workload, produce
+from tests.support.cdcgen import TABLES, Workload, processed_writers, produce
 
 METRICS = ("cdc_sink_records_consumed_total", "cdc_sink_rows_upserted_total",
            "cdc_sink_rows_soft_deleted_total", "cdc_sink_rows_skipped_stale_total",
@@ -51,13 +51,12 @@ def test_probes_metrics_and_graceful_shutdown(services: Services, pg_schema: str
                                               tmp_path: Path) -> None:
     registry = SchemaRegistryClient({"url": services.registry_url})
     prefix = unique("ops").replace("-", "")
-    writers = {s.table: TopicWriter.register(registry, f"{prefix}.public.{s.table}", s,
-                                             processed=True) for s in TABLES}
+    writers = processed_writers(registry, prefix)
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
                 tuple(w.topic for w in writers.values()))
     port = free_port()
-    cfg = write_config(tmp_path / "sink.yaml", at, services.registry_url, lag_interval_s=0.5)
-    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+    cfg = write_config(tmp_path / "sink.yaml", at, services.registry_url, lag_interval_s=0.5,
+                       http_port=port)
     produce(services.kafka_bootstrap, writers, Workload(seed=3).events(500))
     sink = SinkProcess(cfg, tmp_path / "sink.log").start()
     base = f"http://127.0.0.1:{port}"
@@ -85,8 +84,7 @@ def test_stored_offsets_outside_the_log_halt_their_partitions_loudly(
     silently: those partitions are paused with a metric and a log line; others go on."""
     registry = SchemaRegistryClient({"url": services.registry_url})
     prefix = unique("gap").replace("-", "")
-    writers = {s.table: TopicWriter.register(registry, f"{prefix}.public.{s.table}", s,
-                                             processed=True) for s in TABLES}
+    writers = processed_writers(registry, prefix)
     ahead, behind, fine = (writers[s.table].topic for s in TABLES)
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
                 (ahead, behind, fine))
@@ -101,8 +99,7 @@ def test_stored_offsets_outside_the_log_halt_their_partitions_loudly(
     assert lost, "the second workload wrote nothing to the topic whose records are deleted"
 
     port = free_port()
-    cfg = write_config(tmp_path / "again.yaml", at, services.registry_url)
-    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+    cfg = write_config(tmp_path / "again.yaml", at, services.registry_url, http_port=port)
     sink = SinkProcess(cfg, tmp_path / "again.log").start()
     try:
         _wait_for(f"http://127.0.0.1:{port}/metrics",

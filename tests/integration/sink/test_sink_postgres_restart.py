@@ -14,7 +14,7 @@ from cdc_stack import LocalStack, StackSettings
 from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
 from tests.integration.sink.warehouse import mismatches, table_rows
 from tests.stackfixtures import Services, unique
-from tests.support.cdcgen import TABLES, TopicWriter, Workload, perturb, produce
+from tests.support.cdcgen import TABLES, Workload, perturb, processed_writers, produce
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def test_postgres_restart_mid_stream_loses_nothing(services: Services, own_postg
     dsn = own_postgres.state.endpoints.postgres_dsn
     registry = SchemaRegistryClient({"url": services.registry_url})
     prefix = unique("pgr").replace("-", "")
-    writers = {s.table: TopicWriter.register(registry, f"{prefix}.public.{s.table}", s,
-                                             processed=True) for s in TABLES}
+    writers = processed_writers(registry, prefix)
     at = Target(services.kafka_bootstrap, dsn, "warehouse", unique("sink"),
                 tuple(w.topic for w in writers.values()))
     cfg = write_config(tmp_path / "sink.yaml", at, services.registry_url, batch_max_rows=200,

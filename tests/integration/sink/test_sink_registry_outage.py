@@ -47,8 +47,7 @@ def test_records_needing_the_registry_wait_for_it_and_none_is_dead_lettered(
     at = Target(bootstrap, dsn, pg_schema, unique("sink"), (topic,))
     port = free_port()
     cfg = write_config(tmp_path / "sink.yaml", at, _through(proxy, services.registry_url),
-                       retry_initial_backoff_s=0.2, retry_max_backoff_s=1.0)
-    cfg.write_text(cfg.read_text().replace("port: 0", f"port: {port}"))
+                       retry_initial_backoff_s=0.2, retry_max_backoff_s=1.0, http_port=port)
     sink = SinkProcess(cfg, tmp_path / "sink.log").start()
     metrics = f"http://127.0.0.1:{port}/metrics"
     try:
