@@ -29,7 +29,6 @@ from typing import Any
 
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cdc_stack import LocalStack, StackSettings
@@ -43,6 +42,7 @@ from tests.integration.flink.debezium import (
     customer,
     order,
 )
+from tests.integration.kafkaclients import create_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = 2
@@ -63,9 +63,7 @@ def produce(bootstrap: str, registry: str, prefix: str, events: int) -> list[str
     tables = [RawTable(prefix, name, cols).register(client) for name, cols in
               (("orders", ORDERS_COLUMNS), ("customers", CUSTOMERS_COLUMNS),
                ("products", PRODUCTS_COLUMNS))]
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    for future in admin.create_topics([NewTopic(t.topic, PARTITIONS, 1) for t in tables]).values():
-        future.result(timeout=30)
+    create_topics(bootstrap, [t.topic for t in tables], partitions=PARTITIONS)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
                          "batch.num.messages": 10000, "queue.buffering.max.messages": 1000000})
     rng, sent, i = random.Random(7), 0, 0
@@ -144,11 +142,8 @@ def _timed(cmd: list[str]) -> float:
 
 def _create(bootstrap: str, topics: list[str]) -> None:
     """Output topics stamp records at append, so the first one marks processing start."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    config = {"message.timestamp.type": "LogAppendTime"}
-    new = [NewTopic(t, PARTITIONS, 1, config=config) for t in topics]
-    for future in admin.create_topics(new).values():
-        future.result(timeout=30)
+    create_topics(bootstrap, topics, partitions=PARTITIONS,
+                  config={"message.timestamp.type": "LogAppendTime"})
 
 
 def _first_output_s(bootstrap: str, topics: list[str]) -> float:

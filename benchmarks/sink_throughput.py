@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 import httpx
-from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cdc_stack import LocalStack, StackSettings
 from cdc_stack.ports import free_port
+from tests.integration.kafkaclients import create_topics
 from tests.integration.sink.harness import (
     SinkProcess,
     Target,
@@ -90,13 +90,6 @@ def run_once(stack: LocalStack, registry_url: str, topics: tuple[str, ...], batc
             "peak_rss_mb": rss, "consumed": consumed}
 
 
-def _create_topics(bootstrap: str, topics: list[str]) -> None:
-    """Two partitions per table, so that a second replica has a share of each."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    for future in admin.create_topics([NewTopic(t, 2, 1) for t in topics]).values():
-        future.result(timeout=30)
-
-
 def _figures(r: dict[str, float], tag: object) -> dict[str, float]:
     return {f"changes_per_s_batch_{tag}": round(r["changes_per_s"]),
             f"rows_per_s_batch_{tag}": round(r["rows_per_s"]),
@@ -119,7 +112,8 @@ def main() -> None:
         ep = stack.state.endpoints
         registry = SchemaRegistryClient({"url": ep.registry_url})
         writers = processed_writers(registry, "bench")
-        _create_topics(ep.kafka_bootstrap, [w.topic for w in writers.values()])
+        # two partitions per table, so that a second replica has a share of each
+        create_topics(ep.kafka_bootstrap, [w.topic for w in writers.values()], partitions=2)
         t0 = time.monotonic()
         events = perturb(Workload(seed=1).events(int(args.changes / 1.05),
                                                  mix=(0.25, 0.60, 0.10)),

@@ -1,4 +1,5 @@
-"""Small helpers for tests that talk to Kafka: consume until a count or a quiet period."""
+"""Small helpers for tests that talk to Kafka: create topics, consume until a count or a
+quiet period."""
 
 from __future__ import annotations
 
@@ -6,6 +7,16 @@ import time
 from typing import Any
 
 from confluent_kafka import Consumer, Message
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+def create_topics(bootstrap: str, names: list[str], *, partitions: int = 1,
+                  config: dict[str, str] | None = None) -> None:
+    """Create the topics and wait until each exists (an existing one is an error)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    new = [NewTopic(n, partitions, 1, config=config or {}) for n in names]
+    for future in admin.create_topics(new, operation_timeout=30).values():
+        future.result(timeout=30)
 
 
 def consume_all(bootstrap: str, topic: str, group: str, *, expected: int | None = None,

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Message, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from cdc_core.avro import encode_framed, parse
@@ -45,6 +44,7 @@ from tests.integration.flink.jobrun import (
     scrape,
     write_config,
 )
+from tests.integration.kafkaclients import create_topics
 from tests.stackfixtures import Services, unique
 
 T = BASE_TS
@@ -98,13 +98,6 @@ def job_config(services: Services, tmp: Path, prefix: str, *, tag: str,
         "metrics": {"topic": f"metrics-{tag}", "window_ms": 60000,
                     "sums": {"public.orders": ["total_amount"]}},
     }
-
-
-def create_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    for name, future in admin.create_topics([NewTopic(n, 1, 1) for n in names]).items():
-        future.result(timeout=30)
-        assert name
 
 
 class Feed:

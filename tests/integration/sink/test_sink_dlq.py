@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import psycopg
-from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from psycopg import sql
 
@@ -18,7 +17,7 @@ from cdc_core.avro import AvroEncoder
 from cdc_core.dlq import ALL_HEADERS
 from cdc_core.framing import frame
 from cdc_stack.ports import free_port
-from tests.integration.kafkaclients import consume_all
+from tests.integration.kafkaclients import consume_all, create_topics
 from tests.integration.sink.harness import (
     SinkProcess,
     Target,
@@ -34,11 +33,6 @@ UNKNOWN_SCHEMA_ID = 987654
 EXPECTED = {"not_confluent_framing": "decode", "unknown_schema_id": "decode",
             "corrupt_avro": "decode", "missing_key_field": "validate",
             "value_misfit_nul_in_text": "sink"}
-
-
-def create_topic(bootstrap: str, name: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, 1, 1)], operation_timeout=30)[name].result(timeout=30)
 
 
 def row(i: int, name: str | None = None) -> dict[str, Any]:
@@ -95,7 +89,7 @@ def test_bad_records_go_to_the_dlq_once_with_original_bytes_and_headers(
         services: Services, pg_schema: str, tmp_path: Path) -> None:
     registry = SchemaRegistryClient({"url": services.registry_url})
     topic = f"{unique('dlqt').replace('-', '')}.public.customers"
-    create_topic(services.kafka_bootstrap, topic)
+    create_topics(services.kafka_bootstrap, [topic])
     writer = TopicWriter.register(registry, topic, CUSTOMERS, processed=True)
     bad = bad_records(registry, writer)
     reason_order = list(EXPECTED)

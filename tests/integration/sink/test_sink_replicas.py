@@ -14,12 +14,12 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg import sql
 
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.sqlbuild import MetaNames
 from cdc_sink.tables import Tables
+from tests.integration.kafkaclients import create_topics
 from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
 from tests.integration.sink.test_sink_service import _assert_matches_model, _writers
 from tests.stackfixtures import Services, unique
@@ -55,9 +55,7 @@ def test_two_replicas_started_together_share_the_partitions_and_match_the_model(
         services: Services, pg_schema: str, tmp_path: Path) -> None:
     prefix = unique("rep").replace("-", "")
     topics = [f"{prefix}.public.{t}" for t in ("customers", "orders", "order_items")]
-    admin = AdminClient({"bootstrap.servers": services.kafka_bootstrap})
-    for future in admin.create_topics([NewTopic(t, 2, 1) for t in topics]).values():
-        future.result(timeout=30)
+    create_topics(services.kafka_bootstrap, topics, partitions=2)
     writers = _writers(services, prefix)
     workload = Workload(seed=5)
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
