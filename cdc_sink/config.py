@@ -87,14 +87,17 @@ class PostgresConfig(BaseModel):
         return secret.get_secret_value()
 
 
+_META = MetaNames()  # the defaults are DESIGN.md's names, defined once in sqlbuild
+
+
 class MetaColumns(BaseModel):
     model_config = _STRICT
-    is_deleted: str = "is_deleted"
-    deleted_at: str = "deleted_at"
-    source_updated_at: str = "_source_updated_at"
-    source_lsn: str = "_source_lsn"
-    event_id: str = "_event_id"
-    loaded_at: str = "_loaded_at"
+    is_deleted: str = _META.is_deleted
+    deleted_at: str = _META.deleted_at
+    source_updated_at: str = _META.source_updated_at
+    source_lsn: str = _META.source_lsn
+    event_id: str = _META.event_id
+    loaded_at: str = _META.loaded_at
 
     def names(self) -> MetaNames:
         return MetaNames(**self.model_dump())

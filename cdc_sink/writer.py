@@ -54,13 +54,13 @@ def staging_row(layout: TableLayout, change: SinkChange) -> tuple[Any, ...]:
     absent = [c.name for c in layout.values
               if c.name not in change.columns and c.name not in change.unavailable]
     head = (*change.key, *values, change.deleted, change.position.lsn,
-            _ts(change.position.ts_ms), change.event_id)
+            _ts(change.position.ts_ms), change.event_id,
+            sorted(change.unavailable) + absent or EMPTY_ARRAY)
     if not change.carried:  # the common case: COPY's text for an empty array, not a list
-        return (*head, sorted(change.unavailable) + absent if change.unavailable or absent
-                else EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY)
+        return (*head, EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY)
     carried = list(change.carried.items())
-    return (*head, sorted(change.unavailable) + absent, [name for name, _ in carried],
-            [p.lsn for _, p in carried], [_ts(p.ts_ms) for _, p in carried])
+    return (*head, [name for name, _ in carried], [p.lsn for _, p in carried],
+            [_ts(p.ts_ms) for _, p in carried])
 
 
 def _write(conn: psycopg.Connection[Any], layout: TableLayout,
