@@ -261,6 +261,14 @@ class TopicWriter:
         return self.key.encode(ev.key), self.value.encode(record)
 
 
+def mixed_writers(registry_url: str, prefix: str) -> dict[str, TopicWriter]:
+    """customers and orders as processed records, order_items as raw Debezium envelopes."""
+    registry = SchemaRegistryClient({"url": registry_url})
+    return {spec.table: TopicWriter.register(
+        registry, f"{prefix}.public.{spec.table}", spec, processed=spec.table != "order_items")
+        for spec in TABLES}
+
+
 def processed_writers(registry: SchemaRegistryClient, prefix: str) -> dict[str, TopicWriter]:
     """Processed-record writers for every table of ``TABLES``: topics ``<prefix>.public.<t>``."""
     return {s.table: TopicWriter.register(registry, f"{prefix}.public.{s.table}", s,

@@ -21,9 +21,9 @@ from cdc_sink.sqlbuild import MetaNames
 from cdc_sink.tables import Tables
 from tests.integration.kafkaclients import create_topics
 from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
-from tests.integration.sink.test_sink_service import _assert_matches_model, _writers
+from tests.integration.sink.warehouse import assert_matches_model
 from tests.stackfixtures import Services, unique
-from tests.support.cdcgen import Workload, produce
+from tests.support.cdcgen import Workload, mixed_writers, produce
 
 
 def test_concurrent_bootstraps_of_a_new_schema_all_succeed(services: Services) -> None:
@@ -56,7 +56,7 @@ def test_two_replicas_started_together_share_the_partitions_and_match_the_model(
     prefix = unique("rep").replace("-", "")
     topics = [f"{prefix}.public.{t}" for t in ("customers", "orders", "order_items")]
     create_topics(services.kafka_bootstrap, topics, partitions=2)
-    writers = _writers(services, prefix)
+    writers = mixed_writers(services.registry_url, prefix)
     workload = Workload(seed=5)
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
                 tuple(topics))
@@ -72,7 +72,7 @@ def test_two_replicas_started_together_share_the_partitions_and_match_the_model(
     finally:
         codes = [sink.stop() for sink in sinks]
     assert codes == [0, 0], "\n".join(s.tail() for s in sinks)
-    _assert_matches_model(services, pg_schema, workload)
+    assert_matches_model(services.postgres_dsn, pg_schema, workload)
 
 
 def _until_both_hold_partitions(sinks: list[SinkProcess], timeout: float = 60) -> None:

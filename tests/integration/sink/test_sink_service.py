@@ -8,7 +8,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from psycopg import sql
 
 from tests.integration.sink.harness import (
@@ -18,26 +17,17 @@ from tests.integration.sink.harness import (
     wait_converged,
     write_config,
 )
-from tests.integration.sink.warehouse import checksum, mismatches, table_rows
+from tests.integration.sink.warehouse import assert_matches_model, checksum
 from tests.stackfixtures import Services, unique
-from tests.support.cdcgen import TABLES, TopicWriter, Workload, chunks, perturb, produce
-
-
-def _writers(services: Services, prefix: str) -> dict[str, TopicWriter]:
-    """customers and orders as processed records, order_items as raw Debezium envelopes."""
-    registry = SchemaRegistryClient({"url": services.registry_url})
-    return {spec.table: TopicWriter.register(
-        registry, f"{prefix}.public.{spec.table}", spec, processed=spec.table != "order_items")
-        for spec in TABLES}
-
-
-def _assert_matches_model(services: Services, schema: str, workload: Workload) -> None:
-    expected = workload.expected()
-    problems = []
-    for spec in TABLES:
-        actual = table_rows(services.postgres_dsn, schema, spec)
-        problems += mismatches(spec, expected.get(spec.table, {}), actual)
-    assert problems == [], "\n".join(problems[:20])
+from tests.support.cdcgen import (
+    TABLES,
+    TopicWriter,
+    Workload,
+    chunks,
+    mixed_writers,
+    perturb,
+    produce,
+)
 
 
 @pytest.fixture
@@ -53,13 +43,13 @@ def _target(services: Services, schema: str, writers: dict[str, TopicWriter],
 
 def test_reference_model_then_replay_with_new_group_is_byte_identical(
         services: Services, pg_schema: str, prefix: str, tmp_path: Path) -> None:
-    writers = _writers(services, prefix)
+    writers = mixed_writers(services.registry_url, prefix)
     workload = Workload(seed=7)
     produce(services.kafka_bootstrap, writers,
             perturb(workload.events(3000), random.Random(7)))
 
     run_to_convergence(tmp_path, _target(services, pg_schema, writers), services.registry_url)
-    _assert_matches_model(services, pg_schema, workload)
+    assert_matches_model(services.postgres_dsn, pg_schema, workload)
     before = {s.table: checksum(services.postgres_dsn, pg_schema, s.table) for s in TABLES}
 
     # Same topics from offset 0 with a new group: every change is an equal-position no-op.
@@ -90,7 +80,7 @@ def _install_audit(dsn: str, schema: str) -> None:
 
 def test_kill_9_at_random_moments_converges_with_no_change_applied_twice(
         services: Services, pg_schema: str, prefix: str, tmp_path: Path) -> None:
-    writers = _writers(services, prefix)
+    writers = mixed_writers(services.registry_url, prefix)
     workload = Workload(seed=11)
     rng = random.Random(11)
     at = _target(services, pg_schema, writers)
@@ -113,7 +103,7 @@ def test_kill_9_at_random_moments_converges_with_no_change_applied_twice(
     wait_converged(sink, at, timeout=240)
     assert sink.stop() == 0, sink.tail()
     assert kills >= 5
-    _assert_matches_model(services, pg_schema, workload)
+    assert_matches_model(services.postgres_dsn, pg_schema, workload)
     with psycopg.connect(services.postgres_dsn) as conn:
         twice = conn.execute(sql.SQL(
             "select tbl, key, event_id, count(*) from {} group by 1, 2, 3 having count(*) > 1"

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from cdc_sink import pgvalues, typemap
-from tests.support.cdcgen import TableSpec
+from tests.support.cdcgen import TABLES, TableSpec, Workload
 
 
 def table_rows(dsn: str, schema: str, spec: TableSpec) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -49,6 +49,15 @@ def mismatches(spec: TableSpec, expected: dict[tuple[Any, ...], tuple[bool, Any]
             if got[f["name"]] != want:
                 problems.append(f"{spec.table}{key}.{f['name']}: {got[f['name']]!r} != {want!r}")
     return problems
+
+
+def assert_matches_model(dsn: str, schema: str, workload: Workload) -> None:
+    """The warehouse tables of ``TABLES`` equal the workload's reference model."""
+    expected = workload.expected()
+    problems = []
+    for spec in TABLES:
+        problems += mismatches(spec, expected.get(spec.table, {}), table_rows(dsn, schema, spec))
+    assert problems == [], "\n".join(problems[:20])
 
 
 def checksum(dsn: str, schema: str, table: str) -> str:
