@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from pyflink.common import Row, Types
-from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import (
     KeyedCoProcessFunction,
     KeyedProcessFunction,
@@ -36,14 +35,16 @@ from flink_jobs.catalog import SchemaCatalog
 from flink_jobs.decode import Decoded, DecodeSettings, RecordDecoder
 from flink_jobs.records import Change, Counted, DimUpdate, OutRecord, RawRecord
 from flink_jobs.registry import ConfluentRegistry
+from flink_jobs.streams import KEYED
 
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
 SINK_ROW = Types.ROW_NAMED(["topic", "k", "v", "headers"],
                            [Types.STRING(), BYTES, BYTES, Types.MAP(Types.STRING(), BYTES)])
 DLQ_TAG = OutputTag("dlq", SINK_ROW)
-DIM_TAG = OutputTag("dimension", Types.PICKLED_BYTE_ARRAY())
-ENRICH_TAG = OutputTag("enrich", Types.PICKLED_BYTE_ARRAY())
-METRICS_TAG = OutputTag("metrics", Types.PICKLED_BYTE_ARRAY())
+# Side outputs that feed a keyed stage carry Row(routing key, value): see flink_jobs.streams.
+DIM_TAG = OutputTag("dimension", KEYED)
+ENRICH_TAG = OutputTag("enrich", KEYED)
+METRICS_TAG = OutputTag("metrics", KEYED)
 
 
 def now_ms() -> int:
@@ -105,8 +106,47 @@ class _Watermark:
         return self._value
 
 
+class _CachedState:
+    """A ValueState read through a cache of what this function instance last wrote per key.
+
+    Saves the ``value()`` call into Flink for keys seen before (the metrics stage has one
+    key per table, enrichment one per dimension row).  Safe because an operator instance is
+    the only writer of its keys' state, and a restart or rescale opens a new instance with
+    an empty cache.  Bounded: emptied when it holds ``limit`` keys.
+    """
+
+    def __init__(self, state: Any, limit: int = 50_000) -> None:
+        self._state, self._limit = state, limit
+        self._cache: dict[str, Any] = {}
+
+    def get(self, key: str) -> Any:
+        """The state of ``key``, which must be the current key."""
+        try:
+            return self._cache[key]
+        except KeyError:
+            return self._remember(key, self._state.value())
+
+    def put(self, key: str, value: Any) -> None:
+        """Write ``value`` for ``key`` (the current key); ``None`` clears the state."""
+        if value is None:
+            self._state.clear()
+        else:
+            self._state.update(value)
+        self._remember(key, value)
+
+    def _remember(self, key: str, value: Any) -> Any:
+        if len(self._cache) >= self._limit:
+            self._cache.clear()
+        self._cache[key] = value
+        return value
+
+
 class DecodeFunction(ProcessFunction):  # type: ignore[misc]
-    """Raw rows → Change and DimUpdate (main), DLQ rows (side output)."""
+    """Raw rows → Change and DimUpdate (main), DLQ rows (side output).
+
+    The main output is ``(Row(routing key, value), event time)``, ready for the Java-side
+    watermarks and key_by of ``flink_jobs.streams`` (event time = source commit time).
+    """
 
     def __init__(self, settings: DecodeSettings, registry_url: str, prefix: str) -> None:
         self._settings, self._url, self._prefix = settings, registry_url, prefix
@@ -125,8 +165,9 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
         for name in decoded.soft_violations:
             self._counters.inc("soft_violations", name)
         if decoded.change is not None:
-            yield decoded.change
-        yield from decoded.dims  # same stream as changes: one watermark for both
+            yield Row(dedup.bucket(decoded.change.pk), decoded.change), decoded.change.ts_ms
+        for dim in decoded.dims:  # same stream as changes: one watermark for both
+            yield Row(dedup.bucket(dim.pk), dim), dim.ts_ms
         if decoded.dlq is not None:
             self._counters.inc("dlq_records", decoded.reason)
             yield DLQ_TAG, sink_row(decoded.dlq)
@@ -134,47 +175,44 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
             self._counters.inc("skipped", decoded.reason)
 
 
-class EventTime(TimestampAssigner):  # type: ignore[misc]
-    """Event time = the source commit time (``source.ts_ms``) of a Change or DimUpdate."""
-
-    def extract_timestamp(self, value: Any, record_timestamp: int) -> int:
-        return int(value.ts_ms)
-
-
 class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
-    """Keyed by row: first occurrence of an event_id per window out at once, copies dropped."""
+    """Keyed by row bucket: an event_id's first occurrence per window out at once, copies
+    dropped (see ``flink_jobs.dedup``)."""
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
 
     def open(self, ctx: RuntimeContext) -> None:
-        self._seen = ctx.get_state(ValueStateDescriptor("seen", Types.PICKLED_BYTE_ARRAY()))
+        self._seen = _CachedState(
+            ctx.get_state(ValueStateDescriptor("seen", Types.PICKLED_BYTE_ARRAY())))
         self._counters = _Counters(ctx, "duplicates_dropped", "late_events", "records_out")
         self._watermark = _Watermark()
 
     def process_element(self, change: Change | DimUpdate, ctx: KeyedProcessFunction.Context
                         ) -> Iterator[Any]:
         if isinstance(change, DimUpdate):
-            yield DIM_TAG, change
+            yield DIM_TAG, Row(change.join, change)
             return
-        seen = self._seen.value() or {}
+        key = dedup.bucket(change.pk)  # the current key, without asking Flink for it
+        seen = self._seen.get(key) or {}
         decision = dedup.observe(seen, change.event_id, change.ts_ms,
                                  self._watermark.get(ctx), self._window_ms)
-        yield from self._act(decision, change, seen, ctx)
-
-    def _act(self, decision: dedup.Decision, change: Change, seen: dict[str, int],
-             ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         if decision.verdict is dedup.Verdict.DUPLICATE:
             self._counters.inc("duplicates_dropped")
             return
-        if decision.timer is not None:
-            self._seen.update(seen)
-            ctx.timer_service().register_event_time_timer(decision.timer)
-        else:
+        if decision.verdict is dedup.Verdict.LATE:
             self._counters.inc("late_events")
-        yield METRICS_TAG, Counted(change.table, change.ts_ms, change.op, change.sums)
+        else:
+            self._seen.put(key, seen)
+        if decision.timer is not None:
+            ctx.timer_service().register_event_time_timer(decision.timer)
+        yield from self._emit(change)
+
+    def _emit(self, change: Change) -> Iterator[Any]:
+        yield METRICS_TAG, Row(change.table,
+                                Counted(change.table, change.ts_ms, change.op, change.sums))
         if change.join is not None:
-            yield ENRICH_TAG, change
+            yield ENRICH_TAG, Row(change.join, change)
         else:
             self._counters.inc("records_out")
             yield Row(change.topic, change.key, change.value, {})
@@ -183,8 +221,8 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
                  ) -> Iterator[Any]:
         """Forget the window's ids.  Returns an (empty) iterator: process mode iterates
         whatever ``on_timer`` returns and failed on ``None``, restarting the job forever."""
-        left = dedup.expire(self._seen.value() or {}, timestamp)
-        self._seen.update(left) if left else self._seen.clear()
+        key = ctx.get_current_key()
+        self._seen.put(key, dedup.expire(self._seen.get(key) or {}, timestamp) or None)
         return iter(())
 
 
@@ -195,33 +233,36 @@ class EnrichFunction(KeyedCoProcessFunction):  # type: ignore[misc]
         self._rules = rules
 
     def open(self, ctx: RuntimeContext) -> None:
-        self._state = ctx.get_state(ValueStateDescriptor("join", Types.PICKLED_BYTE_ARRAY()))
+        self._state = _CachedState(
+            ctx.get_state(ValueStateDescriptor("join", Types.PICKLED_BYTE_ARRAY())))
         self._suffixes = {t: enrich.suffix_schema(r) for t, r in self._rules.items()}
         self._counters = _Counters(ctx, "enrichment_missing", "records_out")
 
     def process_element1(self, fact: Change, ctx: KeyedCoProcessFunction.Context
                          ) -> Iterator[Row]:
-        state = self._state.value() or enrich.JoinState()
+        key = cast(str, fact.join)  # only facts with a lookup key are routed here
+        state = self._state.get(key) or enrich.JoinState()
         found, timer = enrich.on_fact(state, fact, self._rules[fact.table].wait_ms)
         if timer is not None:  # the fact waits: the only case that changes the state
-            self._state.update(state)
+            self._state.put(key, state)
             ctx.timer_service().register_event_time_timer(timer)
         yield from self._emit(found, state.dimension)
 
     def process_element2(self, update: Any, ctx: KeyedCoProcessFunction.Context
                          ) -> Iterator[Row]:
-        state = self._state.value() or enrich.JoinState()
+        state = self._state.get(update.join) or enrich.JoinState()
         before = state.dimension
         released = enrich.on_dimension(state, update)
         if state.dimension is not before:  # an older or equal update changes nothing
-            self._state.update(state)
+            self._state.put(update.join, state)
         yield from self._emit(released, state.dimension)
 
     def on_timer(self, timestamp: int, ctx: KeyedCoProcessFunction.OnTimerContext
                  ) -> Iterator[Row]:
-        state = self._state.value() or enrich.JoinState()
+        key = ctx.get_current_key()
+        state = self._state.get(key) or enrich.JoinState()
         due = enrich.on_deadline(state, timestamp)
-        self._state.update(state)
+        self._state.put(key, state)
         self._counters.inc("enrichment_missing", n=len(due))
         yield from self._emit(due, None)
 
@@ -240,25 +281,27 @@ class MetricsFunction(KeyedProcessFunction):  # type: ignore[misc]
         self._window_ms, self._topic, self._codec = window_ms, topic, codec
 
     def open(self, ctx: RuntimeContext) -> None:
-        self._state = ctx.get_state(ValueStateDescriptor("windows", Types.PICKLED_BYTE_ARRAY()))
+        self._state = _CachedState(
+            ctx.get_state(ValueStateDescriptor("windows", Types.PICKLED_BYTE_ARRAY())))
 
     def process_element(self, counted: Counted, ctx: KeyedProcessFunction.Context
                         ) -> Iterator[Row]:
-        windows = self._state.value() or {}
+        windows = self._state.get(counted.table) or {}
         timer = metrics_window.add(windows, counted, self._window_ms,
                                    ctx.timer_service().current_watermark)
-        self._state.update(windows)
+        self._state.put(counted.table, windows)
         if timer is not None:
             ctx.timer_service().register_event_time_timer(timer)
         return iter(())
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
                  ) -> Iterator[Row]:
-        windows = self._state.value() or {}
+        table = ctx.get_current_key()
+        windows = self._state.get(table) or {}
         emitted = metrics_window.due(windows, timestamp)
-        self._state.update(windows)
+        self._state.put(table, windows)
         for end, acc in emitted:
-            record = metrics_window.metrics_record(ctx.get_current_key(), end,
+            record = metrics_window.metrics_record(table, end,
                                                    self._window_ms, acc, now_ms())
             key, value = self._codec.encode(record)
             yield Row(self._topic, key, value, {})

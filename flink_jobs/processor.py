@@ -4,11 +4,11 @@ Topology (one job; every Python function is a thin shell over pure code, see ope
 
     Kafka source table (raw key/value + topic/partition/offset/headers)
       → decode+validate ──side──→ DLQ rows ─────────────────────────────────┐
-          │        └──side──→ dimension updates → watermarks ─┐             │
-          → watermarks (source.ts_ms, bounded out-of-orderness, idleness)    │
-          → key_by(table+pk) dedup ──────────────→ processed rows ──────────┤
+          → watermarks (source.ts_ms, bounded out-of-orderness)              │
+          → key_by(row bucket) dedup ────────────→ processed rows ──────────┤
                   ├─side→ facts → key_by(join) ⋈ dimension → enriched rows ─┤→ Kafka sink table
-                  └─side→ key_by(table) windowed metrics → metrics rows ────┘   (exactly-once)
+                  ├─side→ dimension updates ──────┘                         │   (exactly-once)
+                  └─side→ key_by(table) windowed metrics → metrics rows ────┘
 
 Runs unchanged on the embedded mini-cluster (``cdc job run --config FILE``) and on a Flink
 cluster (``flink run -py flink_jobs/processor.py -j <connector jar> --config FILE``).
@@ -21,13 +21,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyflink.common import Duration, Types, WatermarkStrategy
+from pyflink.common import Duration, WatermarkStrategy
 from pyflink.datastream import DataStream, StreamExecutionEnvironment
 from pyflink.table import StreamTableEnvironment
 
 from cdc_core.contracts import TableContract, load_contracts_text
 from cdc_core.errors import ConfigError
 from flink_jobs import operators as ops
+from flink_jobs import streams
 from flink_jobs.config import JobConfig, load
 from flink_jobs.decode import DecodeSettings
 from flink_jobs.metrics_window import METRICS_KEY_SCHEMA, METRICS_VALUE_SCHEMA, MetricsCodec
@@ -86,7 +87,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     raw = t_env.to_data_stream(t_env.from_path(SOURCE_TABLE))
     decoded = raw.process(ops.DecodeFunction(settings, config.registry.url,
                                              config.processing.processed_prefix),
-                          output_type=Types.PICKLED_BYTE_ARRAY()).name("decode-validate")
+                          output_type=streams.STAMPED).name("decode-validate")
     outputs = _downstream(decoded, settings, config)
     statements = t_env.create_statement_set()
     statements.add_insert(SINK_TABLE, t_env.from_data_stream(outputs))
@@ -94,29 +95,26 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
 
 
 def _downstream(decoded: DataStream, settings: DecodeSettings, config: JobConfig) -> DataStream:
-    changes = decoded.assign_timestamps_and_watermarks(_watermarks(config))
-    deduped = (changes.key_by(lambda c: c.pk, key_type=Types.STRING())
+    """Every key_by and side output here is Java-only (``flink_jobs.streams``)."""
+    changes = streams.with_event_time(decoded, _watermarks(config), streams.KEYED)
+    deduped = (streams.keyed(changes)
                .process(ops.DedupFunction(config.processing.dedup_window_ms),
                         output_type=ops.SINK_ROW).name("dedup"))
-    dims = deduped.get_side_output(ops.DIM_TAG)
-    enriched = (deduped.get_side_output(ops.ENRICH_TAG)
-                .key_by(lambda c: c.join, key_type=Types.STRING())
-                .connect(dims.key_by(lambda d: d.join, key_type=Types.STRING()))
+    dims = streams.keyed(streams.side_output(deduped, ops.DIM_TAG))
+    enriched = (streams.keyed(streams.side_output(deduped, ops.ENRICH_TAG)).connect(dims)
                 .process(ops.EnrichFunction(settings.rules()), output_type=ops.SINK_ROW)
                 .name("enrich"))
-    metrics = (deduped.get_side_output(ops.METRICS_TAG)
-               .key_by(lambda c: c.table, key_type=Types.STRING())
+    metrics = (streams.keyed(streams.side_output(deduped, ops.METRICS_TAG))
                .process(ops.MetricsFunction(config.metrics.window_ms, config.metrics.topic,
                                             _metrics_codec(config)),
                         output_type=ops.SINK_ROW).name("windowed-metrics"))
-    return deduped.union(decoded.get_side_output(ops.DLQ_TAG), enriched, metrics)
+    return deduped.union(streams.side_output(decoded, ops.DLQ_TAG), enriched, metrics)
 
 
 def _watermarks(config: JobConfig) -> WatermarkStrategy:
-    processing = config.processing
-    return (WatermarkStrategy
-            .for_bounded_out_of_orderness(Duration.of_millis(processing.max_out_of_orderness_ms))
-            .with_timestamp_assigner(ops.EventTime()))
+    """Bounded out-of-orderness on the decoder's event time (no Python assigner)."""
+    return WatermarkStrategy.for_bounded_out_of_orderness(
+        Duration.of_millis(config.processing.max_out_of_orderness_ms))
 
 
 def _metrics_codec(config: JobConfig) -> MetricsCodec:
