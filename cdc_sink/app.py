@@ -23,10 +23,17 @@ from cdc_sink.tables import Tables
 log = logging.getLogger(__name__)
 
 
+# A subscribed topic that does not exist yet (or a new topic matching the pattern) is only
+# noticed at the next metadata refresh: librdkafka's default of 5 minutes left a table
+# unloaded that long after its topic appeared.  Overridable in ``kafka.properties``.
+METADATA_REFRESH_MS = 10_000
+
+
 def consumer_config(config: SinkConfig) -> dict[str, Any]:
     """librdkafka settings: read_committed, no auto-commit, security passed through."""
     k = config.kafka
-    conf: dict[str, Any] = {**k.properties, "bootstrap.servers": k.bootstrap_servers,
+    conf: dict[str, Any] = {"topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
+                            **k.properties, "bootstrap.servers": k.bootstrap_servers,
                             "group.id": k.group_id, "enable.auto.commit": False,
                             "isolation.level": "read_committed",
                             "auto.offset.reset": "earliest",

@@ -13,6 +13,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from psycopg import sql
 
 from cdc_stack.ports import free_port
+from tests.integration.kafkaclients import create_topics
 from tests.integration.sink.harness import (
     SinkProcess,
     Target,
@@ -138,3 +139,35 @@ def _delete_all_records(bootstrap: str, topic: str) -> dict[tuple[str, int], int
     for future in admin.delete_records(targets).values():
         future.result(timeout=30)
     return ends
+
+
+def test_a_topic_created_after_the_sink_started_is_loaded_within_seconds(
+        services: Services, pg_schema: str, tmp_path: Path) -> None:
+    """A subscribed topic that appears later is noticed at the next metadata refresh
+    (10 s in the sink's defaults; librdkafka's own is 5 minutes, longer than this test)."""
+    registry = SchemaRegistryClient({"url": services.registry_url})
+    prefix = unique("later").replace("-", "")
+    writers = processed_writers(registry, prefix)
+    late = writers.pop("customers")
+    early_topics = tuple(w.topic for w in writers.values())
+    create_topics(services.kafka_bootstrap, list(early_topics))
+    events = Workload(seed=5).events(300)
+    produce(services.kafka_bootstrap, writers, [e for e in events if e.spec.table in writers])
+    group = unique("sink")
+    early = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, group,
+                   early_topics)
+    every = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, group,
+                   (*early_topics, late.topic))
+    assert late.topic not in AdminClient({"bootstrap.servers": services.kafka_bootstrap}
+                                         ).list_topics(timeout=10).topics
+    sink = SinkProcess(write_config(tmp_path / "sink.yaml", every, services.registry_url),
+                       tmp_path / "sink.log").start()
+    try:
+        wait_converged(sink, early, timeout=60)
+        create_topics(services.kafka_bootstrap, [late.topic])
+        sent = produce(services.kafka_bootstrap, {"customers": late},
+                       [e for e in events if e.spec.table == "customers"])
+        assert sent > 0
+        wait_converged(sink, every, timeout=60)
+    finally:
+        assert sink.stop() == 0, sink.tail()

@@ -182,3 +182,14 @@ def test_sinkconfig_without_a_file_reads_the_environment(
     assert isinstance(config, SinkConfig)
     assert config.kafka.bootstrap_servers == "k:1"
     assert config.postgres.conninfo() == "postgresql://x"
+
+
+def test_consumer_notices_new_topics_within_seconds_unless_overridden(tmp_path: Path) -> None:
+    from cdc_sink.app import consumer_config
+
+    assert consumer_config(load(write(tmp_path, base())))[
+        "topic.metadata.refresh.interval.ms"] == 10_000
+    data = base()
+    data["kafka"]["properties"] = {"topic.metadata.refresh.interval.ms": "60000"}
+    assert consumer_config(load(write(tmp_path, data)))[
+        "topic.metadata.refresh.interval.ms"] == "60000"
