@@ -12,6 +12,7 @@ demands exactly those rows be present in the warehouse marked deleted.
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 import uuid
@@ -218,6 +219,7 @@ class Workload:
 
     def _text(self) -> str:
         """4-6 kB of words: with STORAGE EXTERNAL always stored out of line (TOAST)."""
-        words = ["".join(self.rng.choices(string.ascii_lowercase, k=self.rng.randrange(3, 10)))
-                 for _ in range(self.rng.randrange(600, 900))]
-        return " ".join(words)
+        lengths = [self.rng.randrange(3, 10) for _ in range(self.rng.randrange(600, 900))]
+        letters = "".join(self.rng.choices(string.ascii_lowercase, k=sum(lengths)))
+        cuts = list(itertools.accumulate(lengths, initial=0))
+        return " ".join(letters[a:b] for a, b in itertools.pairwise(cuts))

@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from decimal import Decimal
 
-from cdc_demo.load import statement
+from cdc_demo.load import script, statement
 from cdc_demo.workload import STATUSES, Change, Workload
 
 
@@ -68,3 +68,21 @@ def test_statements_quote_identifiers_and_order_parameters() -> None:
     insert, args = statement(Change("insert", "customers", {"id": 1}, {"attrs": {"a": 1}}))
     assert insert.as_string(None).startswith('insert into "customers" ("id", "attrs")')
     assert args[0] == 1 and args[1].obj == {"a": 1}
+
+
+def test_a_transaction_is_one_script_with_its_parameters_in_order() -> None:
+    txn = (Change("insert", "customers", {"id": 1}, {"name": "a"}),
+           Change("delete", "orders", {"id": 2}, {}),
+           Change("update", "orders", {"id": 3}, {"status": "paid"}))
+    query, params = script(txn)
+    assert query == (b'insert into "customers" ("id", "name") values (%s, %s); '
+                     b'delete from "orders" where "id" = %s; '
+                     b'update "orders" set "status" = %s where "id" = %s')
+    assert params == [1, "a", 2, "paid", 3]
+
+
+def test_toast_text_is_seeded_and_large() -> None:
+    first, second = Workload(seed=3), Workload(seed=3)
+    text = first._text()
+    assert text == second._text() and 2_000 < len(text) < 10_000
+    assert all(3 <= len(word) <= 9 for word in text.split(" "))
