@@ -88,6 +88,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     decoded = raw.process(ops.DecodeFunction(settings, config.registry.url,
                                              config.processing.processed_prefix),
                           output_type=streams.STAMPED).name("decode-validate")
+    decoded.uid("cdc-decode-validate")
     outputs = _downstream(decoded, settings, config)
     statements = t_env.create_statement_set()
     statements.add_insert(SINK_TABLE, t_env.from_data_stream(outputs))
@@ -95,19 +96,26 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
 
 
 def _downstream(decoded: DataStream, settings: DecodeSettings, config: JobConfig) -> DataStream:
-    """Every key_by and side output here is Java-only (``flink_jobs.streams``)."""
+    """Every key_by and side output here is Java-only (``flink_jobs.streams``).
+
+    Stateful operators carry uids, so state maps to them across topology changes (such as
+    the local keying at parallelism 1 versus a shuffle at more).
+    """
+    local = config.job.parallelism == 1
     changes = streams.with_event_time(decoded, _watermarks(config), streams.KEYED)
-    deduped = (streams.keyed(changes)
+    deduped = (streams.keyed(changes, local=local)
                .process(ops.DedupFunction(config.processing.dedup_window_ms),
-                        output_type=ops.SINK_ROW).name("dedup"))
-    dims = streams.keyed(streams.side_output(deduped, ops.DIM_TAG))
-    enriched = (streams.keyed(streams.side_output(deduped, ops.ENRICH_TAG)).connect(dims)
+                        output_type=ops.SINK_ROW).name("dedup").uid("cdc-dedup"))
+    dims = streams.keyed(streams.side_output(deduped, ops.DIM_TAG), local=local)
+    facts = streams.keyed(streams.side_output(deduped, ops.ENRICH_TAG), local=local)
+    enriched = (facts.connect(dims)
                 .process(ops.EnrichFunction(settings.rules()), output_type=ops.SINK_ROW)
-                .name("enrich"))
-    metrics = (streams.keyed(streams.side_output(deduped, ops.METRICS_TAG))
+                .name("enrich").uid("cdc-enrich"))
+    metrics = (streams.keyed(streams.side_output(deduped, ops.METRICS_TAG), local=local)
                .process(ops.MetricsFunction(config.metrics.window_ms, config.metrics.topic,
                                             _metrics_codec(config)),
-                        output_type=ops.SINK_ROW).name("windowed-metrics"))
+                        output_type=ops.SINK_ROW).name("windowed-metrics")
+               .uid("cdc-windowed-metrics"))
     return deduped.union(streams.side_output(decoded, ops.DLQ_TAG), enriched, metrics)
 
 

@@ -27,10 +27,22 @@ KEYED = Types.ROW([Types.STRING(), Types.PICKLED_BYTE_ARRAY()])
 STAMPED = Types.TUPLE([KEYED, Types.LONG()])
 
 
-def keyed(stream: DataStream) -> KeyedStream:
-    """Key a stream of ``KEYED`` rows by their first field, without a Python key selector."""
-    j_keyed = stream._j_data_stream.keyBy(get_gateway().jvm.KeyByKeySelector(),
-                                          Types.ROW([Types.STRING()]).get_java_type_info())
+def keyed(stream: DataStream, *, local: bool = False) -> KeyedStream:
+    """Key a stream of ``KEYED`` rows by their first field, without a Python key selector.
+
+    ``local``: the job runs at parallelism 1, so the one subtask owns every key group and
+    the stream is keyed where it is (``DataStreamUtils.reinterpretAsKeyedStream``): no
+    shuffle, and the keyed stage is chained into its upstream task, which saves a GIL
+    hand-over between task threads per record.  Only correct at parallelism 1: with more
+    subtasks a record must travel to the subtask that owns its key group.
+    """
+    jvm = get_gateway().jvm
+    selector, key_type = jvm.KeyByKeySelector(), Types.ROW([Types.STRING()]).get_java_type_info()
+    if local:
+        j_keyed = jvm.org.apache.flink.streaming.api.datastream.DataStreamUtils \
+            .reinterpretAsKeyedStream(stream._j_data_stream, selector, key_type)
+    else:
+        j_keyed = stream._j_data_stream.keyBy(selector, key_type)
     return KeyedStream(j_keyed, Types.PICKLED_BYTE_ARRAY(), stream)
 
 
