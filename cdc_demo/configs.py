@@ -62,7 +62,7 @@ class Endpoints:
 
 
 def sink_config(names: Names, ep: Endpoints, *, through_flink: bool, http_port: int,
-                batch_max_wait_ms: int = 200) -> dict[str, Any]:
+                batch_max_wait_ms: int = 50) -> dict[str, Any]:
     """``cdc sink run`` config: processed topics behind Flink, else the raw Debezium ones."""
     topics = names.processed_topics() if through_flink else names.raw_topics()
     return {
