@@ -29,7 +29,6 @@ from typing import Any
 
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cdc_stack import LocalStack, StackSettings
 from flink_jobs.processor import default_connector_jar
@@ -43,6 +42,7 @@ from tests.integration.flink.debezium import (
     order,
 )
 from tests.integration.kafkaclients import create_topics
+from tests.support.registry import registry_client
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = 2
@@ -59,7 +59,7 @@ enrichment:
 
 def produce(bootstrap: str, registry: str, prefix: str, events: int) -> list[str]:
     """Write the raw events; the raw topic names."""
-    client = SchemaRegistryClient({"url": registry})
+    client = registry_client(registry)
     tables = [RawTable(prefix, name, cols).register(client) for name, cols in
               (("orders", ORDERS_COLUMNS), ("customers", CUSTOMERS_COLUMNS),
                ("products", PRODUCTS_COLUMNS))]

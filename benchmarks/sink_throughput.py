@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import httpx
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -36,6 +35,7 @@ from tests.integration.sink.harness import (
     write_config,
 )
 from tests.support.cdcgen import Workload, perturb, processed_writers, produce
+from tests.support.registry import registry_client
 
 
 def quantile(text: str, name: str, q: float) -> float:
@@ -110,7 +110,7 @@ def main() -> None:
     stack.up()
     try:
         ep = stack.state.endpoints
-        registry = SchemaRegistryClient({"url": ep.registry_url})
+        registry = registry_client(ep.registry_url)
         writers = processed_writers(registry, "bench")
         # two partitions per table, so that a second replica has a share of each
         create_topics(ep.kafka_bootstrap, [w.topic for w in writers.values()], partitions=2)

@@ -53,7 +53,7 @@ def subscription(config: SinkConfig) -> list[str]:
 
 
 def registry_client(config: SinkConfig) -> SchemaRegistryClient:
-    conf: dict[str, Any] = {"url": config.registry.url}
+    conf: dict[str, Any] = {"url": config.registry.url, "timeout": config.registry.timeout_s}
     if config.registry.basic_auth_user_info is not None:
         conf["basic.auth.user.info"] = config.registry.basic_auth_user_info.get_secret_value()
     return SchemaRegistryClient(conf)

@@ -67,6 +67,9 @@ class RegistryConfig(BaseModel):
     model_config = _STRICT
     url: str
     basic_auth_user_info: SecretStr | None = None
+    # Per request. confluent-kafka's client waits forever by default: a response the
+    # registry never sends would stall the sink silently; a timeout is retried instead.
+    timeout_s: float = Field(default=10.0, gt=0)
 
 
 class PostgresConfig(BaseModel):

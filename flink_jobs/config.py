@@ -60,6 +60,9 @@ class KafkaConfig(BaseModel):
 class RegistryConfig(BaseModel):
     model_config = _STRICT
     url: str
+    # Per request; confluent-kafka's client has none by default, so a lost response hung
+    # the caller for good.  A timeout is retried by the client (``max.retries``).
+    timeout_s: float = Field(default=10.0, gt=0)
 
 
 class JobOptions(BaseModel):

@@ -32,6 +32,7 @@ from pyflink.datastream.state import ValueStateDescriptor
 
 from flink_jobs import dedup, enrich, metrics_window
 from flink_jobs.catalog import SchemaCatalog
+from flink_jobs.config import RegistryConfig
 from flink_jobs.decode import Decoded, DecodeSettings, RecordDecoder
 from flink_jobs.records import Change, Counted, DimUpdate, OutRecord, RawRecord
 from flink_jobs.registry import ConfluentRegistry
@@ -148,11 +149,11 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
     watermarks and key_by of ``flink_jobs.streams`` (event time = source commit time).
     """
 
-    def __init__(self, settings: DecodeSettings, registry_url: str, prefix: str) -> None:
-        self._settings, self._url, self._prefix = settings, registry_url, prefix
+    def __init__(self, settings: DecodeSettings, registry: RegistryConfig, prefix: str) -> None:
+        self._settings, self._registry, self._prefix = settings, registry, prefix
 
     def open(self, ctx: RuntimeContext) -> None:
-        registry = ConfluentRegistry(self._url)
+        registry = ConfluentRegistry(self._registry.url, self._registry.timeout_s)
         catalog = SchemaCatalog(registry, self._prefix, self._settings.rules())
         self._decoder = RecordDecoder(self._settings, registry.fetch, catalog)
         self._counters = _Counters(ctx, "records_in")

@@ -85,7 +85,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
                               load_table_contracts(config.processing.contracts),
                               dict(config.metrics.sums))
     raw = t_env.to_data_stream(t_env.from_path(SOURCE_TABLE))
-    decoded = raw.process(ops.DecodeFunction(settings, config.registry.url,
+    decoded = raw.process(ops.DecodeFunction(settings, config.registry,
                                              config.processing.processed_prefix),
                           output_type=streams.STAMPED).name("decode-validate")
     decoded.uid("cdc-decode-validate")
@@ -127,7 +127,7 @@ def _watermarks(config: JobConfig) -> WatermarkStrategy:
 
 def _metrics_codec(config: JobConfig) -> MetricsCodec:
     """Register the metrics topic's key and value schemas (TopicNameStrategy)."""
-    registry = ConfluentRegistry(config.registry.url)
+    registry = ConfluentRegistry(config.registry.url, config.registry.timeout_s)
     topic = config.metrics.topic
     return MetricsCodec(registry.register(f"{topic}-key", json.dumps(METRICS_KEY_SCHEMA)),
                         registry.register(f"{topic}-value", json.dumps(METRICS_VALUE_SCHEMA)))

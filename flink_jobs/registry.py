@@ -13,8 +13,8 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 class ConfluentRegistry:
     """``fetch`` / ``latest`` / ``register`` over one ``SchemaRegistryClient``."""
 
-    def __init__(self, url: str) -> None:
-        self._client = SchemaRegistryClient({"url": url})
+    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+        self._client = SchemaRegistryClient({"url": url, "timeout": timeout_s})
 
     def fetch(self, schema_id: int) -> str:
         """Writer schema text by id (the AvroDecoder's ``fetch_schema``)."""

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.integration.kafkaclients import consume_all
+from tests.support.registry import registry_client
 
 V1 = {"type": "record", "name": "Customer", "namespace": "smoke",
       "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}]}
@@ -26,7 +27,7 @@ V3_BAD = {**V1, "fields": [*V1["fields"], {"name": "country", "type": "string"}]
 def test_avro_round_trip_through_kafka(kafka_bootstrap: str, registry_url: str,
                                        new_topic: Callable[..., str],
                                        new_group: Callable[[], str]) -> None:
-    client = SchemaRegistryClient({"url": registry_url})
+    client = registry_client(registry_url)
     topic = new_topic("avro")
     serialize = AvroSerializer(client, json.dumps(V1))
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
@@ -48,7 +49,7 @@ def test_avro_round_trip_through_kafka(kafka_bootstrap: str, registry_url: str,
 
 def test_compatible_evolution_registers_and_incompatible_is_refused(
         registry_url: str, new_topic: Callable[..., str]) -> None:
-    client = SchemaRegistryClient({"url": registry_url})
+    client = registry_client(registry_url)
     subject = f"{new_topic('evo')}-value"
     id1 = client.register_schema(subject, Schema(json.dumps(V1), "AVRO"))
     id2 = client.register_schema(subject, Schema(json.dumps(V2), "AVRO"))

@@ -25,6 +25,7 @@ from cdc_core.avro import AvroEncoder
 from cdc_core.envelope import parse_envelope
 from cdc_core.event_id import event_id
 from cdc_core.processed import processed_schema, to_processed
+from tests.support.registry import registry_client
 
 DECIMAL_12_2 = {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2,
                 "connect.name": "org.apache.kafka.connect.data.Decimal",
@@ -263,7 +264,7 @@ class TopicWriter:
 
 def mixed_writers(registry_url: str, prefix: str) -> dict[str, TopicWriter]:
     """customers and orders as processed records, order_items as raw Debezium envelopes."""
-    registry = SchemaRegistryClient({"url": registry_url})
+    registry = registry_client(registry_url)
     return {spec.table: TopicWriter.register(
         registry, f"{prefix}.public.{spec.table}", spec, processed=spec.table != "order_items")
         for spec in TABLES}

@@ -2,6 +2,8 @@
 
 While down it closes every open connection and accepts new ones only to close them at
 once, so clients see resets and refused exchanges, as when a server dies and restarts.
+While muted, connections opened then forward requests but never deliver the server's
+answer: the client waits on a response that will not come.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ class TcpProxy:
         self._target = (target_host, target_port)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
-        self._up = True
+        self._up, self._muted = True, False
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         threading.Thread(target=self._accept_forever, daemon=True).start()
@@ -31,6 +33,10 @@ class TcpProxy:
     def up(self) -> None:
         with self._lock:
             self._up = True
+
+    def mute(self, muted: bool = True) -> None:
+        with self._lock:
+            self._muted = muted
 
     def close(self) -> None:
         self.down()
@@ -51,14 +57,17 @@ class TcpProxy:
                 except OSError:
                     _close(client)
                     continue
+                server.settimeout(None)  # the connect is bounded, not the wait for data
                 self._open |= {client, server}
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+                muted = self._muted
+            for a, b, drop in ((client, server, False), (server, client, muted)):
+                threading.Thread(target=self._pump, args=(a, b, drop), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, drop: bool) -> None:
         with suppress(OSError):
             while chunk := source.recv(65536):
-                sink.sendall(chunk)
+                if not drop:
+                    sink.sendall(chunk)
         _close(sink)
         _close(source)
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 from confluent_kafka import Consumer, Message
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cdc_core.avro import AvroDecoder
+from tests.support.registry import registry_client
 
 CDC = str(Path(sys.executable).with_name("cdc"))
 METRIC_LINE = re.compile(
@@ -105,7 +105,7 @@ class OutputDecoder:
     """Decodes output records with the schemas the job registered."""
 
     def __init__(self, registry_url: str) -> None:
-        self.client = SchemaRegistryClient({"url": registry_url})
+        self.client = registry_client(registry_url)
         self._avro = AvroDecoder(lambda i: self.client.get_schema(i).schema_str)
 
     def value(self, msg: Message) -> dict[str, Any]:

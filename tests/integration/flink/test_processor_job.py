@@ -46,6 +46,7 @@ from tests.integration.flink.jobrun import (
 )
 from tests.integration.kafkaclients import create_topics
 from tests.stackfixtures import Services, unique
+from tests.support.registry import registry_client
 
 T = BASE_TS
 CONTRACTS = """
@@ -164,7 +165,7 @@ def _decode_raw(table: RawTable, value: bytes) -> dict[str, Any]:
 def shared(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
     tmp = tmp_path_factory.mktemp("flinkjob")
     tag, prefix = unique("p"), unique("cdc").replace("-", "")
-    client = SchemaRegistryClient({"url": services.registry_url})
+    client = registry_client(services.registry_url)
     orders = RawTable(prefix, "orders", ORDERS_COLUMNS).register(client)
     customers = RawTable(prefix, "customers", CUSTOMERS_COLUMNS).register(client)
     topics = {"orders": f"processed-{tag}.public.orders",
@@ -319,7 +320,7 @@ def test_exactly_once_across_kill_and_restore_from_checkpoint_at_another_paralle
     """Killed at parallelism 1 (keyed stages chained, no shuffle), restored at 2 (keyed by
     shuffle): the operator uids carry the state across, and nothing is lost or doubled."""
     tag, prefix = unique("eo"), unique("cdc").replace("-", "")
-    client = SchemaRegistryClient({"url": services.registry_url})
+    client = registry_client(services.registry_url)
     orders = RawTable(prefix, "orders", ORDERS_COLUMNS).register(client)
     out = f"processed-{tag}.public.orders"
     create_topics(services.kafka_bootstrap, [orders.topic], partitions=2)

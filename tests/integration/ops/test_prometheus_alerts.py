@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import yaml
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cdc_stack.ports import free_port
 from tests.integration.ops.promstack import (
@@ -31,6 +30,7 @@ from tests.integration.ops.promstack import (
 from tests.integration.sink.harness import SinkProcess, Target, write_config
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TABLES, processed_writers
+from tests.support.registry import registry_client
 
 FOR_S, LAG_THRESHOLD_S = 3, 4
 
@@ -60,7 +60,7 @@ def _first(series: list[dict[str, Any]], state: str) -> float:
 
 def test_lag_alert_pending_firing_then_resolved(services: Services, pg_schema: str,
                                                 tmp_path: Path) -> None:
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     prefix = unique("alert").replace("-", "")
     writers = processed_writers(registry, prefix)
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),

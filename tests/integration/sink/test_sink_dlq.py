@@ -27,6 +27,7 @@ from tests.integration.sink.harness import (
 )
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import CUSTOMERS, TopicWriter, change_event, produce_raw
+from tests.support.registry import registry_client
 
 UNKNOWN_SCHEMA_ID = 987654
 # reason -> stage, for every bad record this test produces
@@ -87,7 +88,7 @@ def metric_value(text: str, name: str, labels: dict[str, str]) -> float | None:
 
 def test_bad_records_go_to_the_dlq_once_with_original_bytes_and_headers(
         services: Services, pg_schema: str, tmp_path: Path) -> None:
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     topic = f"{unique('dlqt').replace('-', '')}.public.customers"
     create_topics(services.kafka_bootstrap, [topic])
     writer = TopicWriter.register(registry, topic, CUSTOMERS, processed=True)

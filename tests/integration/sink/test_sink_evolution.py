@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from psycopg import sql
 
 from tests.integration.kafkaclients import consume_all
@@ -24,6 +23,7 @@ from tests.integration.sink.harness import (
 )
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import Delivered, TableSpec, TopicWriter, change_event, produce_raw
+from tests.support.registry import registry_client
 
 NAME = {"name": "name", "type": ["null", "string"], "default": None}
 A_V1 = TableSpec("accounts", ("id",), ({"name": "id", "type": "long"}, NAME),
@@ -71,7 +71,7 @@ def halted(dsn: str, schema: str) -> dict[str, str | None]:
 
 def test_additive_change_applies_and_breaking_change_halts_only_its_table(
         services: Services, pg_schema: str, tmp_path: Path) -> None:
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     prefix = unique("evo").replace("-", "")
     topic_a, topic_b = f"{prefix}.public.accounts", f"{prefix}.public.events"
     a1 = TopicWriter.register(registry, topic_a, A_V1, processed=True)

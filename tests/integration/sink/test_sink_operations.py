@@ -9,7 +9,6 @@ import httpx
 import psycopg
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from psycopg import sql
 
 from cdc_stack.ports import free_port
@@ -25,6 +24,7 @@ from tests.integration.sink.harness import (
 )
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TABLES, Workload, processed_writers, produce
+from tests.support.registry import registry_client
 
 METRICS = ("cdc_sink_records_consumed_total", "cdc_sink_rows_upserted_total",
            "cdc_sink_rows_soft_deleted_total", "cdc_sink_rows_skipped_stale_total",
@@ -50,7 +50,7 @@ def _wait_for(url: str, predicate: object, timeout: float = 30) -> httpx.Respons
 
 def test_probes_metrics_and_graceful_shutdown(services: Services, pg_schema: str,
                                               tmp_path: Path) -> None:
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     prefix = unique("ops").replace("-", "")
     writers = processed_writers(registry, prefix)
     at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
@@ -83,7 +83,7 @@ def test_stored_offsets_outside_the_log_halt_their_partitions_loudly(
     """A topic recreated under the sink (stored offset past the end) and records deleted
     before the sink wrote them (stored offset before the log start) are never skipped
     silently: those partitions are paused with a metric and a log line; others go on."""
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     prefix = unique("gap").replace("-", "")
     writers = processed_writers(registry, prefix)
     ahead, behind, fine = (writers[s.table].topic for s in TABLES)
@@ -145,7 +145,7 @@ def test_a_topic_created_after_the_sink_started_is_loaded_within_seconds(
         services: Services, pg_schema: str, tmp_path: Path) -> None:
     """A subscribed topic that appears later is noticed at the next metadata refresh
     (10 s in the sink's defaults; librdkafka's own is 5 minutes, longer than this test)."""
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     prefix = unique("later").replace("-", "")
     writers = processed_writers(registry, prefix)
     late = writers.pop("customers")

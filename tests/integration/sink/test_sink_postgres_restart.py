@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cdc_stack import LocalStack, StackSettings
 from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
 from tests.integration.sink.warehouse import mismatches, table_rows
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TABLES, Workload, perturb, processed_writers, produce
+from tests.support.registry import registry_client
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def own_postgres(tmp_path: Path) -> Iterator[LocalStack]:
 def test_postgres_restart_mid_stream_loses_nothing(services: Services, own_postgres: LocalStack,
                                                    tmp_path: Path) -> None:
     dsn = own_postgres.state.endpoints.postgres_dsn
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     prefix = unique("pgr").replace("-", "")
     writers = processed_writers(registry, prefix)
     at = Target(services.kafka_bootstrap, dsn, "warehouse", unique("sink"),

@@ -7,18 +7,19 @@ with backoff (metric, readiness off), and writes them once the registry is back.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cdc_stack.ports import free_port
 from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
 from tests.integration.sink.test_sink_evolution import A_V1, A_V2, rec, rows
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TopicWriter, produce_raw
+from tests.support.registry import registry_client
 from tests.support.tcpproxy import TcpProxy
 
 
@@ -38,7 +39,7 @@ def _until(condition: object, what: str, timeout: float = 60) -> None:
 
 def test_records_needing_the_registry_wait_for_it_and_none_is_dead_lettered(
         services: Services, pg_schema: str, tmp_path: Path) -> None:
-    registry = SchemaRegistryClient({"url": services.registry_url})
+    registry = registry_client(services.registry_url)
     upstream = urlsplit(services.registry_url)
     proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 80)
     topic = f"{unique('reg').replace('-', '')}.public.accounts"
@@ -74,3 +75,32 @@ def test_records_needing_the_registry_wait_for_it_and_none_is_dead_lettered(
     assert rows(dsn, pg_schema, "accounts", "name email") == {
         1: ("one", None), 2: ("two", "2@example.com"), 3: ("three", None)}
     assert "cdc_dlq_records_total{" not in text, text
+
+
+def test_a_registry_answer_that_never_comes_times_out_and_is_retried(
+        services: Services) -> None:
+    """confluent-kafka's client waits forever by default; the sink's client times out, and
+    the client's own retry then succeeds on a fresh connection."""
+    from cdc_sink.app import registry_client as sink_registry_client
+    from cdc_sink.config import SinkConfig
+
+    upstream = urlsplit(services.registry_url)
+    proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 80)
+    config = SinkConfig.model_validate({
+        "kafka": {"bootstrap_servers": services.kafka_bootstrap, "topics": ["unused.a.b"]},
+        "registry": {"url": _through(proxy, services.registry_url), "timeout_s": 1.0},
+        "postgres": {"dsn": services.postgres_dsn}})
+    client = sink_registry_client(config)
+    proxy.mute()
+    threading.Timer(1.5, proxy.mute, args=(False,)).start()
+    answer: list[object] = []
+    worker = threading.Thread(target=lambda: answer.append(client.get_subjects()), daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(30)
+    try:
+        assert not worker.is_alive(), "the registry call hung on the lost response"
+        assert isinstance(answer[0], list)
+        assert time.monotonic() - started >= 1.0  # the first attempt did time out
+    finally:
+        proxy.close()

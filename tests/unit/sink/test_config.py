@@ -193,3 +193,10 @@ def test_consumer_notices_new_topics_within_seconds_unless_overridden(tmp_path: 
     data["kafka"]["properties"] = {"topic.metadata.refresh.interval.ms": "60000"}
     assert consumer_config(load(write(tmp_path, data)))[
         "topic.metadata.refresh.interval.ms"] == "60000"
+
+
+def test_registry_requests_are_bounded_by_default(tmp_path: Path) -> None:
+    assert load(write(tmp_path, base())).registry.timeout_s == 10.0
+    data = base()
+    data["registry"]["timeout_s"] = 0
+    assert "timeout_s" in error_of(tmp_path, data)
