@@ -27,6 +27,7 @@ from cdc_core.event_id import canonical_key, event_id, header_event_id
 from cdc_core.framing import HEADER_SIZE, frame
 from cdc_core.processed import to_processed
 from flink_jobs.catalog import SchemaCatalog, TableSchemas
+from flink_jobs.dedup import bucket
 from flink_jobs.enrich import dim_update, join_key, suffix, suffix_schema
 from flink_jobs.metrics_window import sum_values
 from flink_jobs.records import Change, DimUpdate, OutRecord, RawRecord
@@ -127,7 +128,7 @@ class RecordDecoder:
         value = frame(schemas.value_id, encode(schemas.base, record))
         join, value = self._join(schemas.table, record, value)
         return Change(
-            table=schemas.table, pk=f"{schemas.table}|{canonical_key(event.key)}",
+            table=schemas.table, pk=bucket(f"{schemas.table}|{canonical_key(event.key)}"),
             event_id=eid, ts_ms=event.source.ts_ms, op=event.op, topic=schemas.topic,
             key=self._key(raw, key_id, schemas.table), value=value, join=join,
             sums=sum_values(record, self._settings.sums.get(schemas.table, ())))

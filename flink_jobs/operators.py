@@ -153,7 +153,7 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
         self._settings, self._registry, self._prefix = settings, registry, prefix
 
     def open(self, ctx: RuntimeContext) -> None:
-        registry = ConfluentRegistry(self._registry.url, self._registry.timeout_s)
+        registry = ConfluentRegistry(self._registry)
         catalog = SchemaCatalog(registry, self._prefix, self._settings.rules())
         self._decoder = RecordDecoder(self._settings, registry.fetch, catalog)
         self._counters = _Counters(ctx, "records_in")
@@ -166,7 +166,7 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
         for name in decoded.soft_violations:
             self._counters.inc("soft_violations", name)
         if decoded.change is not None:
-            yield Row(dedup.bucket(decoded.change.pk), decoded.change), decoded.change.ts_ms
+            yield Row(decoded.change.pk, decoded.change), decoded.change.ts_ms
         for dim in decoded.dims:  # same stream as changes: one watermark for both
             yield Row(dedup.bucket(dim.pk), dim), dim.ts_ms
         if decoded.dlq is not None:
@@ -194,7 +194,7 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
         if isinstance(change, DimUpdate):
             yield DIM_TAG, Row(change.join, change)
             return
-        key = dedup.bucket(change.pk)  # the current key, without asking Flink for it
+        key = change.pk  # the current key, without asking Flink for it
         seen = self._seen.get(key) or {}
         decision = dedup.observe(seen, change.event_id, change.ts_ms,
                                  self._watermark.get(ctx), self._window_ms)

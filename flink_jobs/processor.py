@@ -127,7 +127,7 @@ def _watermarks(config: JobConfig) -> WatermarkStrategy:
 
 def _metrics_codec(config: JobConfig) -> MetricsCodec:
     """Register the metrics topic's key and value schemas (TopicNameStrategy)."""
-    registry = ConfluentRegistry(config.registry.url, config.registry.timeout_s)
+    registry = ConfluentRegistry(config.registry)
     topic = config.metrics.topic
     return MetricsCodec(registry.register(f"{topic}-key", json.dumps(METRICS_KEY_SCHEMA)),
                         registry.register(f"{topic}-value", json.dumps(METRICS_VALUE_SCHEMA)))

@@ -27,7 +27,7 @@ class Change(NamedTuple):
     """A validated change on its way to ``processed.<schema>.<table>``."""
 
     table: str  # schema.table
-    pk: str  # routing key: table + canonical primary key (keeps per-row order)
+    pk: str  # routing key: dedup.bucket of table + canonical primary key (per-row order)
     event_id: str
     ts_ms: int  # source commit time: the event time
     op: str
@@ -48,7 +48,8 @@ class DimUpdate(NamedTuple):
 
     @property
     def pk(self) -> str:
-        """Routing key through the dedup stage (which forwards dimension updates as is)."""
+        """Unbucketed routing key through the dedup stage (which forwards dimension updates as
+        is); the decoder buckets it like a Change's."""
         return self.join
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
+from flink_jobs.config import RegistryConfig
+
 
 class ConfluentRegistry:
     """``fetch`` / ``latest`` / ``register`` over one ``SchemaRegistryClient``."""
 
-    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
-        self._client = SchemaRegistryClient({"url": url, "timeout": timeout_s})
+    def __init__(self, config: RegistryConfig) -> None:
+        self._client = SchemaRegistryClient({"url": config.url, "timeout": config.timeout_s})
 
     def fetch(self, schema_id: int) -> str:
         """Writer schema text by id (the AvroDecoder's ``fetch_schema``)."""
