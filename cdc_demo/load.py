@@ -1,6 +1,6 @@
 """Play a ``Workload`` against the source database at a steady, bounded rate.
 
-``statement`` (pure) turns a ``Change`` into parameterised SQL with quoted identifiers;
+``script`` (pure) turns a transaction into parameterised SQL with quoted identifiers;
 ``Loader`` is the I/O edge: one connection, one database transaction per workload
 transaction, paced so that row changes per second average ``rate`` (the loader sleeps while it is
 ahead of schedule; the steady rate is what latency measurements need).
@@ -27,53 +27,41 @@ from psycopg.types.json import Jsonb
 from cdc_demo.workload import Change, Transaction, Workload
 
 
-def statement(change: Change) -> tuple[sql.Composed, list[Any]]:
-    """The SQL and parameters applying ``change``."""
-    query = _template(*_shape(change))
-    return query, _params(change)
+def script(txn: Transaction) -> tuple[bytes, list[Any]]:
+    """A whole transaction as one multi-statement script and its parameters."""
+    parts, params = [], []
+    for change in txn:
+        parts.append(_statement(change.kind, change.table, tuple(change.key),
+                                tuple(change.values)))
+        params += _params(change)
+    return b"; ".join(parts), params
+
+
+@functools.lru_cache(maxsize=512)
+def _statement(kind: str, table_name: str, key: tuple[str, ...], columns: tuple[str, ...]
+               ) -> bytes:
+    """The SQL of one statement shape, identifiers quoted (few shapes: rendered once each)."""
+    table = sql.Identifier(table_name)
+    where = sql.SQL(" and ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in key)
+    if kind == "delete":
+        query = sql.SQL("delete from {} where {}").format(table, where)
+    elif kind == "update":
+        sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
+        query = sql.SQL("update {} set {} where {}").format(table, sets, where)
+    else:
+        names = sql.SQL(", ").join(sql.Identifier(c) for c in [*key, *columns])
+        marks = sql.SQL(", ").join(sql.Placeholder() * (len(key) + len(columns)))
+        query = sql.SQL("insert into {} ({}) values ({})").format(table, names, marks)
+    return query.as_bytes(None)
 
 
 def _params(change: Change) -> list[Any]:
+    """The statement's parameters, in placeholder order."""
     keys = list(change.key.values())
     values = [_param(v) for v in change.values.values()]
     if change.kind == "delete":
         return keys
     return values + keys if change.kind == "update" else [*keys, *values]
-
-
-def _shape(change: Change) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
-    return change.kind, change.table, tuple(change.key), tuple(change.values)
-
-
-@functools.lru_cache(maxsize=512)
-def _template(kind: str, table_name: str, key: tuple[str, ...], columns: tuple[str, ...]
-              ) -> sql.Composed:
-    """The statement of one shape (few distinct ones: built once each)."""
-    table = sql.Identifier(table_name)
-    where = sql.SQL(" and ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in key)
-    if kind == "delete":
-        return sql.SQL("delete from {} where {}").format(table, where)
-    if kind == "update":
-        sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
-        return sql.SQL("update {} set {} where {}").format(table, sets, where)
-    names = sql.SQL(", ").join(sql.Identifier(c) for c in [*key, *columns])
-    marks = sql.SQL(", ").join(sql.Placeholder() * (len(key) + len(columns)))
-    return sql.SQL("insert into {} ({}) values ({})").format(table, names, marks)
-
-
-@functools.lru_cache(maxsize=512)
-def _rendered(kind: str, table_name: str, key: tuple[str, ...], columns: tuple[str, ...]
-              ) -> bytes:
-    return _template(kind, table_name, key, columns).as_bytes(None)
-
-
-def script(txn: Transaction) -> tuple[bytes, list[Any]]:
-    """A whole transaction as one multi-statement script and its parameters."""
-    parts, params = [], []
-    for change in txn:
-        parts.append(_rendered(*_shape(change)))
-        params += _params(change)
-    return b"; ".join(parts), params
 
 
 def _param(value: Any) -> Any:

@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from decimal import Decimal
 
-from cdc_demo.load import script, statement
+from cdc_demo.load import script
 from cdc_demo.workload import STATUSES, Change, Workload
 
 
@@ -60,13 +60,13 @@ def test_values_respect_the_contracts() -> None:
 
 def test_statements_quote_identifiers_and_order_parameters() -> None:
     update = Change("update", "order_items", {"order_id": 4, "line_no": 2}, {"quantity": 3})
-    query, params = statement(update)
-    text = query.as_string(None)
+    query, params = script((update,))
+    text = query.decode()
     assert text == ('update "order_items" set "quantity" = %s '
                     'where "order_id" = %s and "line_no" = %s')
     assert params == [3, 4, 2]
-    insert, args = statement(Change("insert", "customers", {"id": 1}, {"attrs": {"a": 1}}))
-    assert insert.as_string(None).startswith('insert into "customers" ("id", "attrs")')
+    insert, args = script((Change("insert", "customers", {"id": 1}, {"attrs": {"a": 1}}),))
+    assert insert.decode().startswith('insert into "customers" ("id", "attrs")')
     assert args[0] == 1 and args[1].obj == {"a": 1}
 
 
