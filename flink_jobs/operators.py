@@ -22,7 +22,6 @@ from typing import Any, cast
 
 from pyflink.common import Row, Types
 from pyflink.datastream import (
-    KeyedCoProcessFunction,
     KeyedProcessFunction,
     OutputTag,
     ProcessFunction,
@@ -39,11 +38,14 @@ from flink_jobs.registry import ConfluentRegistry
 from flink_jobs.streams import KEYED
 
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
-SINK_ROW = Types.ROW_NAMED(["topic", "k", "v", "headers"],
-                           [Types.STRING(), BYTES, BYTES, Types.MAP(Types.STRING(), BYTES)])
-DLQ_TAG = OutputTag("dlq", SINK_ROW)
+# Processed and metrics records have no headers; DLQ records do (see flink_jobs.tables).
+SINK_ROW = Types.ROW_NAMED(["topic", "k", "v"], [Types.STRING(), BYTES, BYTES])
+DLQ_ROW = Types.ROW_NAMED(["topic", "k", "v", "headers"],
+                          [Types.STRING(), BYTES, BYTES, Types.MAP(Types.STRING(), BYTES)])
+DLQ_TAG = OutputTag("dlq", DLQ_ROW)
 # Side outputs that feed a keyed stage carry Row(routing key, value): see flink_jobs.streams.
-DIM_TAG = OutputTag("dimension", KEYED)
+# Facts to enrich and dimension updates share one stream keyed by join key, so enrichment
+# is a one-input operator chained into dedup's task at parallelism 1 (see EnrichFunction).
 ENRICH_TAG = OutputTag("enrich", KEYED)
 METRICS_TAG = OutputTag("metrics", KEYED)
 
@@ -57,7 +59,7 @@ def raw_of(row: Row) -> RawRecord:
     return RawRecord(row[0], row[1], row[2], row[3], row[4], dict(row[5] or {}))
 
 
-def sink_row(out: OutRecord) -> Row:
+def dlq_row(out: OutRecord) -> Row:
     return Row(out.topic, out.key, out.value, out.headers)
 
 
@@ -171,7 +173,7 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
             yield Row(dedup.bucket(dim.pk), dim), dim.ts_ms
         if decoded.dlq is not None:
             self._counters.inc("dlq_records", decoded.reason)
-            yield DLQ_TAG, sink_row(decoded.dlq)
+            yield DLQ_TAG, dlq_row(decoded.dlq)
         elif decoded.change is None:
             self._counters.inc("skipped", decoded.reason)
 
@@ -192,7 +194,7 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
     def process_element(self, change: Change | DimUpdate, ctx: KeyedProcessFunction.Context
                         ) -> Iterator[Any]:
         if isinstance(change, DimUpdate):
-            yield DIM_TAG, Row(change.join, change)
+            yield ENRICH_TAG, Row(change.join, change)
             return
         key = change.pk  # the current key, without asking Flink for it
         seen = self._seen.get(key) or {}
@@ -216,7 +218,7 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
             yield ENRICH_TAG, Row(change.join, change)
         else:
             self._counters.inc("records_out")
-            yield Row(change.topic, change.key, change.value, {})
+            yield Row(change.topic, change.key, change.value)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
                  ) -> Iterator[Any]:
@@ -227,8 +229,14 @@ class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
         return iter(())
 
 
-class EnrichFunction(KeyedCoProcessFunction):  # type: ignore[misc]
-    """Facts (input 1) joined with dimension updates (input 2), both keyed by join key."""
+class EnrichFunction(KeyedProcessFunction):  # type: ignore[misc]
+    """Facts joined with dimension updates, both on one stream keyed by join key.
+
+    One input rather than connected streams: a two-input operator always starts a task of
+    its own, whose thread then contends for the TaskManager's one GIL with the decoder's
+    on every record; a keyed one-input operator chains behind dedup.  It also keeps a
+    dimension update and a later fact of the same upstream task in order.
+    """
 
     def __init__(self, rules: dict[str, Any]) -> None:
         self._rules = rules
@@ -239,26 +247,30 @@ class EnrichFunction(KeyedCoProcessFunction):  # type: ignore[misc]
         self._suffixes = {t: enrich.suffix_schema(r) for t, r in self._rules.items()}
         self._counters = _Counters(ctx, "enrichment_missing", "records_out")
 
-    def process_element1(self, fact: Change, ctx: KeyedCoProcessFunction.Context
-                         ) -> Iterator[Row]:
+    def process_element(self, value: Change | DimUpdate, ctx: KeyedProcessFunction.Context
+                        ) -> Iterator[Row]:
+        if isinstance(value, DimUpdate):
+            return self._on_dimension(value)
+        return self._on_fact(value, ctx)
+
+    def _on_fact(self, fact: Change, ctx: KeyedProcessFunction.Context) -> Iterator[Row]:
         key = cast(str, fact.join)  # only facts with a lookup key are routed here
         state = self._state.get(key) or enrich.JoinState()
         found, timer = enrich.on_fact(state, fact, self._rules[fact.table].wait_ms)
         if timer is not None:  # the fact waits: the only case that changes the state
             self._state.put(key, state)
             ctx.timer_service().register_event_time_timer(timer)
-        yield from self._emit(found, state.dimension)
+        return self._emit(found, state.dimension)
 
-    def process_element2(self, update: Any, ctx: KeyedCoProcessFunction.Context
-                         ) -> Iterator[Row]:
+    def _on_dimension(self, update: DimUpdate) -> Iterator[Row]:
         state = self._state.get(update.join) or enrich.JoinState()
         before = state.dimension
         released = enrich.on_dimension(state, update)
         if state.dimension is not before:  # an older or equal update changes nothing
             self._state.put(update.join, state)
-        yield from self._emit(released, state.dimension)
+        return self._emit(released, state.dimension)
 
-    def on_timer(self, timestamp: int, ctx: KeyedCoProcessFunction.OnTimerContext
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
                  ) -> Iterator[Row]:
         key = ctx.get_current_key()
         state = self._state.get(key) or enrich.JoinState()
@@ -272,7 +284,7 @@ class EnrichFunction(KeyedCoProcessFunction):  # type: ignore[misc]
         for fact in facts:
             tail = enrich.suffix(self._suffixes[fact.table], self._rules[fact.table], fields)
             self._counters.inc("records_out")
-            yield Row(fact.topic, fact.key, fact.value + tail, {})
+            yield Row(fact.topic, fact.key, fact.value + tail)
 
 
 class MetricsFunction(KeyedProcessFunction):  # type: ignore[misc]
@@ -305,4 +317,4 @@ class MetricsFunction(KeyedProcessFunction):  # type: ignore[misc]
             record = metrics_window.metrics_record(table, end,
                                                    self._window_ms, acc, now_ms())
             key, value = self._codec.encode(record)
-            yield Row(self._topic, key, value, {})
+            yield Row(self._topic, key, value)

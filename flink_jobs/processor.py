@@ -3,11 +3,11 @@
 Topology (one job; every Python function is a thin shell over pure code, see operators)::
 
     Kafka source table (raw key/value + topic/partition/offset/headers)
-      → decode+validate ──side──→ DLQ rows ─────────────────────────────────┐
-          → watermarks (source.ts_ms, bounded out-of-orderness)              │
-          → key_by(row bucket) dedup ────────────→ processed rows ──────────┤
-                  ├─side→ facts → key_by(join) ⋈ dimension → enriched rows ─┤→ Kafka sink table
-                  ├─side→ dimension updates ──────┘                         │   (exactly-once)
+      → decode+validate ──side──→ DLQ rows (with headers) ─────────→ Kafka DLQ sink table
+          → watermarks (source.ts_ms, bounded out-of-orderness)       (exactly-once)
+          → key_by(row bucket) dedup ────────────→ processed rows ──────────┐
+                  ├─side→ facts + dimension updates → key_by(join) enrich ──┤→ Kafka sink table
+                  │                                                         │   (exactly-once)
                   └─side→ key_by(table) windowed metrics → metrics rows ────┘
 
 Runs unchanged on the embedded mini-cluster (``cdc job run --config FILE``) and on a Flink
@@ -34,7 +34,14 @@ from flink_jobs.decode import DecodeSettings
 from flink_jobs.metrics_window import METRICS_KEY_SCHEMA, METRICS_VALUE_SCHEMA, MetricsCodec
 from flink_jobs.registry import ConfluentRegistry
 from flink_jobs.runtime import RuntimeOptions, environment
-from flink_jobs.tables import SINK_TABLE, SOURCE_TABLE, sink_ddl, source_ddl
+from flink_jobs.tables import (
+    DLQ_TABLE,
+    SINK_TABLE,
+    SOURCE_TABLE,
+    dlq_sink_ddl,
+    sink_ddl,
+    source_ddl,
+)
 
 
 def load_table_contracts(paths: Sequence[Path]) -> dict[str, TableContract]:
@@ -81,6 +88,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     t_env = StreamTableEnvironment.create(env)
     t_env.execute_sql(source_ddl(config))
     t_env.execute_sql(sink_ddl(config))
+    t_env.execute_sql(dlq_sink_ddl(config))
     settings = DecodeSettings(config.processing.dlq_topic,
                               load_table_contracts(config.processing.contracts),
                               dict(config.metrics.sums))
@@ -92,6 +100,8 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     outputs = _downstream(decoded, settings, config)
     statements = t_env.create_statement_set()
     statements.add_insert(SINK_TABLE, t_env.from_data_stream(outputs))
+    statements.add_insert(DLQ_TABLE, t_env.from_data_stream(
+        streams.side_output(decoded, ops.DLQ_TAG)))
     statements.attach_as_datastream()
 
 
@@ -106,9 +116,7 @@ def _downstream(decoded: DataStream, settings: DecodeSettings, config: JobConfig
     deduped = (streams.keyed(changes, local=local)
                .process(ops.DedupFunction(config.processing.dedup_window_ms),
                         output_type=ops.SINK_ROW).name("dedup").uid("cdc-dedup"))
-    dims = streams.keyed(streams.side_output(deduped, ops.DIM_TAG), local=local)
-    facts = streams.keyed(streams.side_output(deduped, ops.ENRICH_TAG), local=local)
-    enriched = (facts.connect(dims)
+    enriched = (streams.keyed(streams.side_output(deduped, ops.ENRICH_TAG), local=local)
                 .process(ops.EnrichFunction(settings.rules()), output_type=ops.SINK_ROW)
                 .name("enrich").uid("cdc-enrich"))
     metrics = (streams.keyed(streams.side_output(deduped, ops.METRICS_TAG), local=local)
@@ -116,7 +124,7 @@ def _downstream(decoded: DataStream, settings: DecodeSettings, config: JobConfig
                                             _metrics_codec(config)),
                         output_type=ops.SINK_ROW).name("windowed-metrics")
                .uid("cdc-windowed-metrics"))
-    return deduped.union(streams.side_output(decoded, ops.DLQ_TAG), enriched, metrics)
+    return deduped.union(enriched, metrics)
 
 
 def _watermarks(config: JobConfig) -> WatermarkStrategy:

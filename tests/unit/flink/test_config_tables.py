@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from flink_jobs.config import JobConfig, load
 from flink_jobs.processor import runtime_options
-from flink_jobs.tables import output_pattern, sink_ddl, source_ddl
+from flink_jobs.tables import dlq_sink_ddl, output_pattern, sink_ddl, source_ddl
 
 BASE = {"kafka": {"bootstrap_servers": "b:9092", "topics": ["cdc.public.orders"]},
         "registry": {"url": "http://r"}}
@@ -48,10 +48,22 @@ def test_sink_is_exactly_once_and_pattern_covers_every_output() -> None:
     ddl = sink_ddl(config)
     assert "'sink.delivery-guarantee' = 'exactly-once'" in ddl
     assert "'sink.transactional-id-prefix' = 'tx-1'" in ddl
+    assert "headers" not in ddl  # processed and metrics records carry none
     pattern = re.compile(output_pattern(config))
-    for topic in ("processed.public.orders", "cdc.dlq", "cdc.metrics"):
+    for topic in ("processed.public.orders", "cdc.metrics"):
         assert pattern.match(topic)
     assert not pattern.match("cdc.public.orders")
+    assert not pattern.match("cdc.dlq")
+
+
+def test_dlq_sink_is_exactly_once_with_headers_and_its_own_transactions() -> None:
+    config = JobConfig(**BASE, job={"transactional_id_prefix": "tx-1"})
+    ddl = dlq_sink_ddl(config)
+    for part in ("'sink.delivery-guarantee' = 'exactly-once'",
+                 "'sink.transactional-id-prefix' = 'tx-1-dlq'",
+                 "`headers` MAP<STRING, BYTES> METADATA",
+                 "'topic-pattern' = '^cdc\\.dlq$'"):
+        assert part in ddl
 
 
 def test_runtime_options_carry_checkpointing_and_restore() -> None:
