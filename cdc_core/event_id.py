@@ -35,6 +35,8 @@ from cdc_core.envelope import ChangeEvent
 EVENT_ID_HEADER = "event_id"
 ID_HEX_CHARS = 32
 _VERSION = "cdc-event-id/v1"
+# One encoder for every id: ``json.dumps`` with options builds a new one per call.
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def event_id(event: ChangeEvent, header_event_id: str | None = None) -> str:
@@ -52,7 +54,7 @@ def event_id(event: ChangeEvent, header_event_id: str | None = None) -> str:
         event.op,
         canonical_key(event.key),
     ]
-    encoded = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    encoded = _CANONICAL_JSON.encode(parts)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:ID_HEX_CHARS]
 
 

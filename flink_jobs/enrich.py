@@ -60,11 +60,14 @@ def suffix(schema: ParsedSchema, rule: EnrichmentRule,
     return encode(schema, record)
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per call
+
+
 def join_key(dimension_table: str, value: Any) -> str | None:
     """Key both sides are partitioned by; None when the lookup value is null."""
     if value is None:
         return None
-    return f"{dimension_table}|{json.dumps(canonical(value), separators=(',', ':'))}"
+    return f"{dimension_table}|{_COMPACT_JSON.encode(canonical(value))}"
 
 
 def as_text(value: Any) -> str | None:
