@@ -20,19 +20,6 @@ def kill_and_restart_connect(stack: LocalStack) -> None:
     stack.kill_and_restart_connect()
 
 
-def _until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not done after {timeout_s}s")
-        time.sleep(0.5)
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """Poll ``condition`` (a progress gate between test phases, not a timing assertion)."""
-    _until(condition, timeout_s, what)
-
-
 def topic_contains(bootstrap: str, topic: str, needle: bytes) -> int:
     """How many record values of ``topic`` (read from the start) contain ``needle``."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"probe-{time.time_ns()}",

@@ -21,7 +21,8 @@ from cdc_demo.pipeline import Pipeline
 from cdc_demo.verify import VerifyReport
 from cdc_demo.workload import Workload
 from cdc_stack import LocalStack
-from tests.e2e.faults import Background, kill_and_restart_connect, topic_contains, wait_for
+from tests.e2e.faults import Background, kill_and_restart_connect, topic_contains
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 UNAVAILABLE = b"__debezium_unavailable_value"
@@ -69,9 +70,9 @@ def test_converges_when_connect_and_sink_are_killed_mid_workload(
     loader = _begin(pipe, workload)
     load = Background(lambda: loader.run(changes=7000))
     load.start()
-    wait_for(lambda: loader.stats.changes > 1500, 120, "workload progress")
+    wait_until(lambda: loader.stats.changes > 1500, 120, "workload progress")
     kill_and_restart_connect(e2e_stack)
-    wait_for(lambda: loader.stats.changes > 3500, 120, "workload progress")
+    wait_until(lambda: loader.stats.changes > 3500, 120, "workload progress")
     assert pipe.sink is not None
     pipe.sink.kill9()
     pipe.start_sink()
@@ -142,7 +143,7 @@ def test_converges_through_flink_when_the_job_is_killed_and_restored_from_checkp
     loader = _begin(pipe, workload)
     load = Background(lambda: loader.run(changes=5000))
     load.start()
-    wait_for(lambda: loader.stats.changes > 1500 and pipe.latest_checkpoint() is not None,
+    wait_until(lambda: loader.stats.changes > 1500 and pipe.latest_checkpoint() is not None,
              180, "workload progress and a completed checkpoint")
     assert pipe.job is not None
     pipe.job.kill9()

@@ -12,8 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import yaml
 from confluent_kafka import Producer
 
 from tests.support.cdcgen import TopicWriter, Workload
+from tests.support.waiting import wait_until
 
 ALERTS = Path(__file__).resolve().parents[3] / "deploy" / "prometheus" / "alerts.yml"
 LAG_ALERT, PROD_LAG_THRESHOLD = "CdcConsumerLagHigh", " > 60"
@@ -94,17 +93,6 @@ def _ok(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def wait_until(condition: Callable[[], bool], timeout: float,
-               what: str | Callable[[], str]) -> None:
-    """Poll ``condition`` until true; the bound only turns a hang into a clear failure."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
 class Traffic(threading.Thread):

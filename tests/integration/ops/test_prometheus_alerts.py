@@ -25,12 +25,12 @@ from tests.integration.ops.promstack import (
     Traffic,
     prometheus_config,
     shortened_rules,
-    wait_until,
 )
 from tests.integration.sink.harness import SinkProcess, Target, write_config
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TABLES, processed_writers
 from tests.support.registry import registry_client
+from tests.support.waiting import wait_until
 
 FOR_S, LAG_THRESHOLD_S = 3, 4
 

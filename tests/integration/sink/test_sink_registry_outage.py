@@ -21,20 +21,12 @@ from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TopicWriter, produce_raw
 from tests.support.registry import registry_client
 from tests.support.tcpproxy import TcpProxy
+from tests.support.waiting import wait_until
 
 
 def _through(proxy: TcpProxy, url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=f"127.0.0.1:{proxy.port}"))
-
-
-def _until(condition: object, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_records_needing_the_registry_wait_for_it_and_none_is_dead_lettered(
@@ -60,10 +52,11 @@ def test_records_needing_the_registry_wait_for_it_and_none_is_dead_lettered(
         v2 = TopicWriter.register(registry, topic, A_V2, processed=True)  # a new schema id
         produce_raw(bootstrap, [rec(v2, A_V2, 201, id=2, name="two", email="2@example.com"),
                                 rec(v1, A_V1, 211, id=3, name="three")])
-        _until(lambda: "schema registry" in httpx.get(f"http://127.0.0.1:{port}/readyz",
-                                                      timeout=2).text, "readiness off")
-        _until(lambda: 'cdc_sink_retries_total{kind="' in httpx.get(metrics, timeout=2).text,
-               "a counted retry")
+        wait_until(lambda: "schema registry" in httpx.get(f"http://127.0.0.1:{port}/readyz",
+                                                          timeout=2).text, 60, "readiness off")
+        wait_until(lambda: 'cdc_sink_retries_total{kind="' in httpx.get(metrics,
+                                                                        timeout=2).text,
+                   60, "a counted retry")
         proxy.up()
         wait_converged(sink, at, timeout=60)
         assert sink.alive() and sink.proc is not None and sink.proc.pid == pid
