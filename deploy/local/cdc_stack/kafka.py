@@ -43,8 +43,16 @@ def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
 
 
 def cluster_id() -> str:
-    """A random cluster id in Kafka's own Uuid text form (url-safe base64, no padding)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random cluster id in Kafka's own Uuid text form (url-safe base64, no padding).
+
+    Never one starting with ``-`` (1 in 64 would): the storage tool's argument parser takes
+    it for an option and the format fails, which is why Kafka's ``Uuid.randomUuid`` skips
+    those too.
+    """
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
 
 
 def start(java: str, cache: Path, run_dir: Path, *, port: int, controller_port: int,

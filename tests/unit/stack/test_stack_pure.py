@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,14 @@ def test_cluster_id_is_kafka_uuid_text() -> None:
     for cid in ids:
         assert re.fullmatch(r"[A-Za-z0-9_-]{22}", cid)
         assert len(base64.urlsafe_b64decode(cid + "==")) == 16
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A leading '-' made ``kafka-storage format -t <id>`` fail ("expected one argument")."""
+    draws = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x00" * 16)])
+    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(draws))
+    assert base64.urlsafe_b64encode(b"\xf8").startswith(b"-")  # the first draw would
+    assert kafka.cluster_id() == "AAAAAAAAAAAAAAAAAAAAAA"
 
 
 @pytest.mark.parametrize(("pom", "prop", "value"), [
