@@ -144,7 +144,7 @@ def test_converges_through_flink_when_the_job_is_killed_and_restored_from_checkp
     load = Background(lambda: loader.run(changes=5000))
     load.start()
     wait_until(lambda: loader.stats.changes > 1500 and pipe.latest_checkpoint() is not None,
-             180, "workload progress and a completed checkpoint")
+               180, "workload progress and a completed checkpoint")
     assert pipe.job is not None
     pipe.job.kill9()
     restore = pipe.latest_checkpoint()
