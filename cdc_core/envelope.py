@@ -31,7 +31,7 @@ UNAVAILABLE_VALUE = "__debezium_unavailable_value"
 _UNAVAILABLE_BYTES = UNAVAILABLE_VALUE.encode()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # per record: not frozen (a frozen __init__ is 4x slower)
 class SourceInfo:
     """Where and when the change happened, from the envelope's ``source`` block."""
 
@@ -50,7 +50,7 @@ class SourceInfo:
         return f"{self.schema}.{self.table}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # treated as immutable; not frozen, as SourceInfo
 class ChangeEvent:
     """One validated change to one row (or a whole-table truncate)."""
 

@@ -38,7 +38,7 @@ RESERVED_NAMES = METADATA_NAMES | {ENRICHMENT_MISSING}
 PROCESSED_OPS = frozenset({"c", "u", "d", "r"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # per record: not frozen (a frozen __init__ is 4x slower)
 class ProcessedMeta:
     """The metadata half of a processed record, as the sink uses it."""
 

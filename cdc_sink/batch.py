@@ -24,7 +24,7 @@ class Batch:
     layouts: dict[str, TableLayout] = field(default_factory=dict)
     next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     first_ts_ms: dict[TopicPartition, int] = field(default_factory=dict)  # for lag seconds
-    source_ts_ms: list[tuple[str, int]] = field(default_factory=list)
+    source_ts_ms: dict[str, list[int]] = field(default_factory=dict)  # by table
     opened: float | None = None
 
     def note(self, tp: TopicPartition, offset: int, timestamp_ms: int | None) -> None:
@@ -38,7 +38,7 @@ class Batch:
     def add(self, change: SinkChange, layout: TableLayout, source_ts_ms: int) -> None:
         self.changes.setdefault(change.table, []).append(change)
         self.layouts[change.table] = layout
-        self.source_ts_ms.append((change.table, source_ts_ms))
+        self.source_ts_ms.setdefault(change.table, []).append(source_ts_ms)
 
     def size(self) -> int:
         return sum(len(c) for c in self.changes.values())

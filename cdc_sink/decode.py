@@ -48,9 +48,11 @@ class RowSchema:
     columns: tuple[evolution.Column, ...]
     pg: dict[str, typemap.PgType]
     plan: dict[str, ColumnPlan] = field(default_factory=dict)  # by column, in schema order
+    # per key field: its plan when its values need converting or checking, else None
+    key_plan: tuple[tuple[str, ColumnPlan | None], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # per message: not frozen (a frozen __init__ is 4x slower)
 class Decoded:
     change: SinkChange
     schema: RowSchema
@@ -102,7 +104,9 @@ class Decoder:
         pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
         plan = {n: ColumnPlan(n, t, pgvalues.needs_conversion(t), fitcheck.checker(t))
                 for n, t in pg.items()}
-        return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg, plan)
+        key_plan = tuple((f, _needs_work(plan.get(f))) for f in key_fields)
+        return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg, plan,
+                         key_plan)
 
     def _detect(self, topic: str, value_schema: dict[str, Any]) -> Format:
         names = {f["name"] for f in value_schema.get("fields", [])}
@@ -139,13 +143,7 @@ class Decoder:
                 position: Position) -> SinkChange:
         """The Kafka key is authoritative for the primary key (DESIGN.md)."""
         columns, unavailable = self._prepare(row, values)
-        key_values = tuple(key.get(f) for f in row.key_fields)
-        if not key_values or any(v is None for v in key_values):
-            raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
-                                reason="missing_key_field")
-        key_values = tuple(_fit(row.table, row.plan[f], v) if f in row.plan else v
-                           for f, v in zip(row.key_fields, key_values, strict=True))
-        return SinkChange(row.table, key_values, columns, deleted, op, eid, position,
+        return SinkChange(row.table, _key_values(row, key), columns, deleted, op, eid, position,
                           KafkaCoordinates(raw.topic, raw.partition, raw.offset),
                           frozenset(unavailable))
 
@@ -165,6 +163,22 @@ class Decoder:
             else:
                 columns[col.name] = _fit(row.table, col, value)
         return columns, unavailable
+
+
+def _needs_work(col: ColumnPlan | None) -> ColumnPlan | None:
+    return col if col is not None and (col.convert or col.check is not None) else None
+
+
+def _key_values(row: RowSchema, key: dict[str, Any]) -> tuple[Any, ...]:
+    """The primary key from the Kafka key, each value fitted to its column."""
+    values = tuple(key.get(name) for name, _ in row.key_plan)
+    if not values or None in values:
+        raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
+                            reason="missing_key_field")
+    if all(col is None for _, col in row.key_plan):
+        return values
+    return tuple(v if col is None else _fit(row.table, col, v)
+                 for (_, col), v in zip(row.key_plan, values, strict=True))
 
 
 def _fit(table: str, col: ColumnPlan, value: Any) -> Any:

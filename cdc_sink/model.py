@@ -27,7 +27,7 @@ class Position:
         return self.ts_ms > other.ts_ms
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per message, and frozen __init__ is 4x slower
 class KafkaCoordinates:
     """Topic, partition and offset of the message a change came from."""
 
@@ -36,7 +36,7 @@ class KafkaCoordinates:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # treated as immutable; not frozen, as KafkaCoordinates
 class SinkChange:
     """One change to apply to ``table``.
 
@@ -59,7 +59,7 @@ class SinkChange:
     carried: dict[str, Position] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # treated as immutable; not frozen, as KafkaCoordinates
 class RawMessage:
     """A Kafka message as plain data: what decoding reads and what a DLQ record copies."""
 

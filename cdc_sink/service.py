@@ -277,9 +277,11 @@ class SinkService:
             m.rows_soft_deleted.labels(table).inc(res.deleted)
             m.rows_skipped_stale.labels(table).inc(res.skipped_stale)
         now = time.time()
-        for table, ts_ms in batch.source_ts_ms:
-            m.e2e_latency.labels(table).observe(max(now - ts_ms / 1000, 0.0))
-            self._last_source_ts[table] = max(self._last_source_ts.get(table, 0), ts_ms)
+        for table, stamps in batch.source_ts_ms.items():
+            latency = m.e2e_latency.labels(table)  # labels() once per table, not per change
+            for ts_ms in stamps:
+                latency.observe(max(now - ts_ms / 1000, 0.0))
+            self._last_source_ts[table] = max(self._last_source_ts.get(table, 0), *stamps)
         self.p.health.set_ready(True)
 
     def _new_batch(self) -> Batch:

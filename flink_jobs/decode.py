@@ -33,7 +33,7 @@ from flink_jobs.metrics_window import sum_values
 from flink_jobs.records import Change, DimUpdate, OutRecord, RawRecord
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # per record: not frozen (a frozen __init__ is 4x slower)
 class Decoded:
     """What one raw record yields; exactly one of change / dlq / skipped is set."""
 

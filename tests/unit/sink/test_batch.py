@@ -96,8 +96,8 @@ def test_offsets_advance_for_every_noted_message(clock: Clock) -> None:
     assert b.size() == 3
     assert [c.key for c in b.changes["a"]] == [(1,), (2,)]
     assert b.layouts["b"] == layout("b")
-    assert b.source_ts_ms == [("a", 1_700_000_000_010), ("a", 1_700_000_000_007),
-                              ("b", 1_700_000_000_000)]
+    assert b.source_ts_ms == {"a": [1_700_000_000_010, 1_700_000_000_007],
+                              "b": [1_700_000_000_000]}
 
 
 def test_first_timestamp_per_partition_is_kept(clock: Clock) -> None:
