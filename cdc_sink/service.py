@@ -49,7 +49,9 @@ LineageHook = Callable[[dict[str, tuple[frozenset[str], int]]], None]
 
 def headers_of(msg: Message) -> tuple[tuple[str, bytes | None], ...]:
     """Message headers as (name, bytes) pairs, whatever shape the client returned."""
-    raw = msg.headers() or []
+    raw = msg.headers()
+    if not raw:
+        return ()
     pairs = raw.items() if isinstance(raw, dict) else raw
     return tuple((k, v.encode() if isinstance(v, str) else v) for k, v in pairs)
 
