@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -25,6 +25,7 @@ from tests.integration.sink.harness import (
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TABLES, Workload, processed_writers, produce
 from tests.support.registry import registry_client
+from tests.support.waiting import wait_until
 
 METRICS = ("cdc_sink_records_consumed_total", "cdc_sink_rows_upserted_total",
            "cdc_sink_rows_soft_deleted_total", "cdc_sink_rows_skipped_stale_total",
@@ -34,18 +35,21 @@ METRICS = ("cdc_sink_records_consumed_total", "cdc_sink_rows_upserted_total",
            "cdc_consumer_lag_seconds", "cdc_sink_up")
 
 
-def _wait_for(url: str, predicate: object, timeout: float = 30) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    last: httpx.Response | None = None
-    while time.monotonic() < deadline:
+def _wait_for(url: str, predicate: Callable[[httpx.Response], bool],
+              timeout: float = 30) -> httpx.Response:
+    """The first answer of ``url`` that satisfies ``predicate``."""
+    last: list[httpx.Response] = []
+
+    def answered() -> bool:
         try:
-            last = httpx.get(url, timeout=2)
-            if callable(predicate) and predicate(last):
-                return last
+            last[:] = [httpx.get(url, timeout=2)]
         except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url}: condition not met; last {last and last.text[:500]}")
+            return False
+        return predicate(last[0])
+
+    wait_until(answered, timeout, lambda: f"{url}; last answer "
+               f"{last[0].text[:500] if last else None!r}", interval_s=0.3)
+    return last[0]
 
 
 def test_probes_metrics_and_graceful_shutdown(services: Services, pg_schema: str,
