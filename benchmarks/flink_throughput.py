@@ -30,6 +30,8 @@ from typing import Any
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from cdc_stack import LocalStack, StackSettings
 from flink_jobs.processor import default_connector_jar
 from tests.integration.flink.debezium import (
