@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -133,9 +134,21 @@ def run(config: SinkConfig) -> int:
     log.info("sink started: group %s, topics %s, http port %d", config.kafka.group_id,
              subscription(config), server.server_address[1])
     service.install_signal_handlers()
+    _freeze_startup_objects()
     try:
         service.run()
     finally:
         server.shutdown()
     log.info("sink stopped cleanly")
     return 0
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what start-up created (modules, clients, config) out of every later collection.
+
+    Each full collection traversed all of it while batches of changes came and went: 1.7 s
+    of a 12 s benchmark run (300k changes, batch 20,000). Frozen, 0.6-0.7 s, and 6-9 %
+    more changes/s. Only reference cycles among these long-lived objects stay uncollected.
+    """
+    gc.collect()
+    gc.freeze()
