@@ -8,7 +8,10 @@ ahead of schedule; the steady rate is what latency measurements need).
 The loader shares the machine with the pipeline it measures, so it is kept cheap: a
 transaction is sent as one multi-statement script (PostgreSQL runs it as one implicit
 transaction), bound client-side, with each statement shape rendered once.  That took it
-from about 220 to about 90 µs of CPU per row change.
+from about 220 to about 90 µs of CPU per row change.  The transactions due within one
+``ROUND_TRIP_S`` then share a round trip, each in its own ``begin … commit`` block of one
+script (so each still commits on its own): at 2,000 changes/s ten times fewer round
+trips.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from psycopg.types.json import Jsonb
 
 from cdc_demo.workload import Change, Transaction, Workload
 
+# Transactions due within this many seconds are sent in one round trip.
+ROUND_TRIP_S = 0.01
+
 
 def script(txn: Transaction) -> tuple[bytes, list[Any]]:
     """A whole transaction as one multi-statement script and its parameters."""
@@ -34,6 +40,16 @@ def script(txn: Transaction) -> tuple[bytes, list[Any]]:
         parts.append(_statement(change.kind, change.table, tuple(change.key),
                                 tuple(change.values)))
         params += _params(change)
+    return b"; ".join(parts), params
+
+
+def script_many(txns: list[Transaction]) -> tuple[bytes, list[Any]]:
+    """Several transactions as one script, each in its own ``begin … commit`` block."""
+    parts, params = [], []
+    for txn in txns:
+        query, txn_params = script(txn)
+        parts.append(b"begin; " + query + b"; commit")
+        params += txn_params
     return b"; ".join(parts), params
 
 
@@ -101,13 +117,27 @@ class Loader:
         began = time.monotonic()
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             while not self._done(began, duration_s, changes):
-                txn = self.workload.next()
-                _apply(conn, txn)
-                self._count(txn, began)
-                if on_commit:
-                    on_commit(txn)
+                group = self._due(changes)
+                _apply_many(conn, group)
+                for txn in group:
+                    self._count(txn, began)
+                    if on_commit:
+                        on_commit(txn)
                 self._pace(began)
         return self.stats
+
+    def _due(self, limit: int | None) -> list[Transaction]:
+        """The next transactions: at least one, about ``ROUND_TRIP_S`` worth at ``rate``,
+        and none more once the run's ``limit`` of changes is reached."""
+        budget = max(int(self.rate * ROUND_TRIP_S), 1)
+        if limit is not None:
+            budget = min(budget, limit - self.stats.changes)
+        group = [self.workload.next()]
+        size = len(group[0])
+        while size < budget:
+            group.append(self.workload.next())
+            size += len(group[-1])
+        return group
 
     def _done(self, began: float, duration_s: float | None, changes: int | None) -> bool:
         over_time = duration_s is not None and time.monotonic() - began >= duration_s
@@ -124,6 +154,16 @@ class Loader:
         ahead = self.stats.changes / self.rate - (time.monotonic() - began)
         if ahead > 0:
             time.sleep(ahead)
+
+
+def _apply_many(conn: psycopg.Connection[Any], txns: list[Transaction]) -> None:
+    """Several transactions in one round trip (each commits on its own)."""
+    if len(txns) == 1:
+        _apply(conn, txns[0])
+        return
+    query, params = script_many(txns)
+    with psycopg.ClientCursor(conn) as cur:
+        cur.execute(query, params)
 
 
 def _apply(conn: psycopg.Connection[Any], txn: Transaction) -> None:

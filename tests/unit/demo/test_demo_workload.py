@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from decimal import Decimal
 
-from cdc_demo.load import script
+from cdc_demo.load import Loader, script, script_many
 from cdc_demo.workload import STATUSES, Change, Workload
 
 
@@ -79,6 +79,29 @@ def test_a_transaction_is_one_script_with_its_parameters_in_order() -> None:
                      b'delete from "orders" where "id" = %s; '
                      b'update "orders" set "status" = %s where "id" = %s')
     assert params == [1, "a", 2, "paid", 3]
+
+
+def test_transactions_sharing_a_round_trip_each_commit_on_their_own() -> None:
+    first = (Change("delete", "orders", {"id": 2}, {}),)
+    second = (Change("update", "orders", {"id": 3}, {"status": "paid"}),
+              Change("delete", "customers", {"id": 4}, {}))
+    query, params = script_many([first, second])
+    assert query == (b'begin; delete from "orders" where "id" = %s; commit; '
+                     b'begin; update "orders" set "status" = %s where "id" = %s; '
+                     b'delete from "customers" where "id" = %s; commit')
+    assert params == [2, "paid", 3, 4]
+
+
+def test_a_round_trip_carries_about_ten_milliseconds_of_load_within_the_limit() -> None:
+    workload = Workload(random.randrange(10**6), customers=20, products=5)
+    workload.setup()
+    fast = Loader("postgresql://unused", workload, rate=2000)
+    group = fast._due(limit=None)
+    assert sum(len(t) for t in group) >= 20 > sum(len(t) for t in group[:-1])
+    capped = [len(t) for t in fast._due(limit=7)]
+    assert sum(capped) >= 7 > sum(capped[:-1])
+    assert len(fast._due(limit=1)) == 1
+    assert len(Loader("postgresql://unused", workload, rate=50)._due(limit=None)) == 1
 
 
 def test_toast_text_is_seeded_and_large() -> None:
