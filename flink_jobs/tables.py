@@ -48,16 +48,18 @@ def source_ddl(config: JobConfig) -> str:
     return f"CREATE TABLE {SOURCE_TABLE} ({columns}) WITH ({_with(options)})"
 
 
+_SINK_COLUMNS = "`topic` STRING METADATA, k BYTES, v BYTES"
+
+
 def sink_ddl(config: JobConfig) -> str:
     """The exactly-once sink of processed and metrics records (topic per record)."""
-    columns = "`topic` STRING METADATA, k BYTES, v BYTES"
     options = _sink_options(config, output_pattern(config), config.job.transactional_id_prefix)
-    return f"CREATE TABLE {SINK_TABLE} ({columns}) WITH ({_with(options)})"
+    return f"CREATE TABLE {SINK_TABLE} ({_SINK_COLUMNS}) WITH ({_with(options)})"
 
 
 def dlq_sink_ddl(config: JobConfig) -> str:
     """The exactly-once sink of DLQ records, which carry DESIGN.md's headers."""
-    columns = "`topic` STRING METADATA, k BYTES, v BYTES, `headers` MAP<STRING, BYTES> METADATA"
+    columns = f"{_SINK_COLUMNS}, `headers` MAP<STRING, BYTES> METADATA"
     pattern = f"^{re.escape(config.processing.dlq_topic)}$"
     prefix = config.job.transactional_id_prefix + DLQ_TRANSACTION_SUFFIX
     options = _sink_options(config, pattern, prefix)
