@@ -118,7 +118,33 @@ def to_processed(
 
 def from_processed(record: Mapping[str, Any]) -> tuple[dict[str, Any], ProcessedMeta]:
     """Split a decoded processed record into (columns incl. enrichment, metadata)."""
-    meta = ProcessedMeta(
+    columns = {k: v for k, v in record.items() if k not in RESERVED_NAMES}
+    return columns, processed_meta(record)
+
+
+def meta_typed_by(value_schema: Mapping[str, Any]) -> bool:
+    """True when a writer schema declares every metadata field with exactly the type
+    ``processed_meta`` checks for: records it decodes then need no per-record type checks.
+
+    A different declaration (a logical type, a nullable ``__op`` ...) keeps the checks.
+    """
+    declared = {f.get("name"): f.get("type") for f in value_schema.get("fields", [])}
+    if declared.get(ENRICHMENT_MISSING, "boolean") not in ("boolean", ["null", "boolean"]):
+        return False
+    return all(declared.get(name) == avro_type for name, avro_type in METADATA_FIELDS)
+
+
+def processed_meta(record: Mapping[str, Any], *, typed: bool = False) -> ProcessedMeta:
+    """The metadata of a decoded processed record; raises ``EnvelopeError`` if it is not one.
+
+    ``typed``: the writer schema already guarantees the types (``meta_typed_by``).
+    """
+    if typed:
+        return ProcessedMeta(
+            _op(record), record["__deleted"], record["__event_id"], record["__source_ts_ms"],
+            record["__source_lsn"], record["__source_txid"], record["__processed_ts_ms"],
+            record.get(ENRICHMENT_MISSING))
+    return ProcessedMeta(
         op=_op(record),
         deleted=_get(record, "__deleted", bool),
         event_id=_get(record, "__event_id", str),
@@ -128,8 +154,6 @@ def from_processed(record: Mapping[str, Any]) -> tuple[dict[str, Any], Processed
         processed_ts_ms=_get(record, "__processed_ts_ms", int),
         enrichment_missing=_get(record, ENRICHMENT_MISSING, bool, optional=True),
     )
-    columns = {k: v for k, v in record.items() if k not in RESERVED_NAMES}
-    return columns, meta
 
 
 def _metadata(event: ChangeEvent, event_id: str, processed_ts_ms: int) -> dict[str, Any]:

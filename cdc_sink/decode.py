@@ -20,11 +20,13 @@ from cdc_core.avro import AvroDecoder
 from cdc_core.envelope import parse_envelope
 from cdc_core.errors import EnvelopeError, SinkError
 from cdc_core.event_id import event_id, header_event_id
-from cdc_core.processed import RESERVED_NAMES, from_processed
+from cdc_core.processed import RESERVED_NAMES, meta_typed_by, processed_meta
 from cdc_sink import fitcheck, pgvalues, typemap
 from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange
 
 Format = Literal["processed", "debezium"]
+_PLACEHOLDER_SHAPES = typemap.PLACEHOLDER_SHAPES
+_NONE_UNAVAILABLE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +35,14 @@ class ColumnPlan:
 
     name: str
     pg: typemap.PgType
-    convert: bool  # pgvalues.to_pg changes the value
+    convert: pgvalues.Convert | None  # None: decoded values are what psycopg wants
     check: fitcheck.Check | None  # None: every value of the Avro type fits the column
+    work: bool  # convert or check: False lets values through untouched
+
+    @classmethod
+    def of(cls, name: str, pg: typemap.PgType) -> ColumnPlan:
+        convert, check = pgvalues.converter(pg), fitcheck.checker(pg)
+        return cls(name, pg, convert, check, convert is not None or check is not None)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class RowSchema:
     plan: dict[str, ColumnPlan] = field(default_factory=dict)  # by column, in schema order
     # per key field: its plan when its values need converting or checking, else None
     key_plan: tuple[tuple[str, ColumnPlan | None], ...] = ()
+    key_as_is: bool = True  # no key field needs converting or checking
+    meta_typed: bool = False  # processed metadata types guaranteed by the writer schema
 
 
 @dataclass(slots=True)  # per message: not frozen (a frozen __init__ is 4x slower)
@@ -102,11 +112,11 @@ class Decoder:
         key_fields = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
         schema, table = split_topic(topic)
         pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
-        plan = {n: ColumnPlan(n, t, pgvalues.needs_conversion(t), fitcheck.checker(t))
-                for n, t in pg.items()}
+        plan = {n: ColumnPlan.of(n, t) for n, t in pg.items()}
         key_plan = tuple((f, _needs_work(plan.get(f))) for f in key_fields)
         return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg, plan,
-                         key_plan)
+                         key_plan, all(col is None for _, col in key_plan),
+                         fmt == "processed" and meta_typed_by(value_schema))
 
     def _detect(self, topic: str, value_schema: dict[str, Any]) -> Format:
         names = {f["name"] for f in value_schema.get("fields", [])}
@@ -120,8 +130,8 @@ class Decoder:
 
     def _from_processed(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
                         value: dict[str, Any]) -> Decoded:
-        columns, meta = from_processed(value)
-        change = self._change(raw, row, key, columns, deleted=meta.deleted, op=meta.op,
+        meta = processed_meta(value, typed=row.meta_typed)  # columns: _prepare skips the rest
+        change = self._change(raw, row, key, value, deleted=meta.deleted, op=meta.op,
                               eid=meta.event_id,
                               position=Position(meta.source_lsn, meta.source_ts_ms))
         return Decoded(change, row, meta.source_ts_ms)
@@ -145,21 +155,24 @@ class Decoder:
         columns, unavailable = self._prepare(row, values)
         return SinkChange(row.table, _key_values(row, key), columns, deleted, op, eid, position,
                           KafkaCoordinates(raw.topic, raw.partition, raw.offset),
-                          frozenset(unavailable))
+                          frozenset(unavailable) if unavailable else _NONE_UNAVAILABLE)
 
     @staticmethod
     def _prepare(row: RowSchema, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """One pass over the columns: placeholders set aside, values converted and checked."""
+        """One pass over the columns: placeholders set aside, values converted and checked.
+
+        Names in ``values`` that are not columns (processed metadata) are not looked at.
+        """
         columns: dict[str, Any] = {}
         unavailable: list[str] = []
         for col in row.plan.values():
             if col.name not in values:
                 continue
             value = values[col.name]
-            if value is None:
-                columns[col.name] = None
-            elif typemap.is_unavailable(value):
+            if type(value) in _PLACEHOLDER_SHAPES and typemap.is_unavailable(value):
                 unavailable.append(col.name)
+            elif value is None or not col.work:
+                columns[col.name] = value
             else:
                 columns[col.name] = _fit(row.table, col, value)
         return columns, unavailable
@@ -175,7 +188,7 @@ def _key_values(row: RowSchema, key: dict[str, Any]) -> tuple[Any, ...]:
     if not values or None in values:
         raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
                             reason="missing_key_field")
-    if all(col is None for _, col in row.key_plan):
+    if row.key_as_is:
         return values
     return tuple(v if col is None else _fit(row.table, col, v)
                  for (_, col), v in zip(row.key_plan, values, strict=True))
@@ -183,7 +196,7 @@ def _key_values(row: RowSchema, key: dict[str, Any]) -> tuple[Any, ...]:
 
 def _fit(table: str, col: ColumnPlan, value: Any) -> Any:
     """The value ready for COPY, or a SinkError naming why the column cannot hold it."""
-    converted = pgvalues.to_pg(value, col.pg) if col.convert else value
+    converted = value if col.convert is None else pgvalues.convert(col.convert, value, col.pg)
     if isinstance(converted, typemap.Unfit):
         why: str | None = converted.reason
     else:

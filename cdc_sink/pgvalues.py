@@ -47,19 +47,27 @@ def to_pg(value: Any, pg: PgType) -> Any:
     """
     if value is None or isinstance(value, Unfit) or is_unavailable(value):
         return value
+    return convert(_CONVERT.get(pg.conv, _same), value, pg)
+
+
+def converter(pg: PgType) -> Convert | None:
+    """The conversion ``convert`` applies for ``pg``, or None when decoded values already
+    are what psycopg wants: looked up once per column, not per value (the hot path)."""
+    conv = _CONVERT.get(pg.conv, _same)
+    return None if conv is _same else conv
+
+
+def convert(conv: Convert, value: Any, pg: PgType) -> Any:
+    """``conv(value, pg)`` for a value that is neither None nor a placeholder; a value the
+    column cannot hold becomes an ``Unfit``."""
     try:
-        return _CONVERT.get(pg.conv, _same)(value, pg)
+        return conv(value, pg)
     except _Unfit as unfit:
         return Unfit(unfit.reason, value)
     except (TypeError, AttributeError):
         return Unfit("type_mismatch", value)
     except (ValueError, OverflowError, ArithmeticError, KeyError):
         return Unfit(_FAILURE.get(pg.conv, "type_mismatch"), value)
-
-
-def needs_conversion(pg: PgType) -> bool:
-    """False when decoded values already are what psycopg wants (a hot-path shortcut)."""
-    return _CONVERT.get(pg.conv, _same) is not _same
 
 
 def _same(value: Any, _pg: PgType) -> Any:

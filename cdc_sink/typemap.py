@@ -305,7 +305,8 @@ _GEOMETRY_PLACEHOLDER_WKB = frozenset({
 })
 
 
-_PLACEHOLDER_SHAPES = frozenset({str, bytes, list, dict})
+# The only types a placeholder can have: a value of any other type is never one.
+PLACEHOLDER_SHAPES = frozenset({str, bytes, list, dict})
 
 
 def is_unavailable(value: Any, placeholder: str = UNAVAILABLE) -> bool:
@@ -315,7 +316,7 @@ def is_unavailable(value: Any, placeholder: str = UNAVAILABLE) -> bool:
     ``{placeholder: placeholder}`` and PostGIS columns a fixed far-away point.  A real
     value equal to one of these is indistinguishable; that is Debezium's contract.
     """
-    if type(value) not in _PLACEHOLDER_SHAPES:
+    if type(value) not in PLACEHOLDER_SHAPES:
         return False  # the hot path: numbers, None, decoded temporals are never placeholders
     scalars, lists = _placeholders(placeholder)
     if isinstance(value, list):

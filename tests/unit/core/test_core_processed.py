@@ -13,6 +13,8 @@ from cdc_core.processed import (
     METADATA_FIELDS,
     ProcessedMeta,
     from_processed,
+    meta_typed_by,
+    processed_meta,
     processed_schema,
     processed_topic,
     to_processed,
@@ -244,6 +246,45 @@ def test_from_processed_missing_metadata() -> None:
     del record["__event_id"]
     with pytest.raises(EnvelopeError, match="__event_id"):
         from_processed(record)
+
+
+@pytest.mark.parametrize("enrichment", [(), ENRICH])
+def test_the_processed_schema_types_its_metadata(enrichment: Any) -> None:
+    assert meta_typed_by(processed_schema(ds.VALUE_SCHEMA, "public.orders",
+                                          enrichment=enrichment))
+
+
+@pytest.mark.parametrize(
+    ("name", "declared"),
+    [
+        ("__op", ["null", "string"]),
+        ("__source_ts_ms", {"type": "long", "logicalType": "timestamp-millis"}),
+        ("__deleted", ["null", "boolean"]),
+        (ENRICHMENT_MISSING, "string"),
+        ("__event_id", None),  # field left out
+    ],
+)
+def test_metadata_declared_otherwise_is_not_typed(name: str, declared: Any) -> None:
+    schema = processed_schema(ds.VALUE_SCHEMA, "public.orders", enrichment=ENRICH)
+    fields = [f for f in schema["fields"] if f["name"] != name]
+    if declared is not None:
+        fields.append({"name": name, "type": declared})
+    assert not meta_typed_by({**schema, "fields": fields})
+
+
+def test_typed_metadata_reads_as_the_checked() -> None:
+    schema = parse(processed_schema(ds.VALUE_SCHEMA, "public.orders", enrichment=ENRICH))
+    record = to_processed(parse_envelope(ds.KEY, ds.UPDATE), "eid", 9, {"customer_segment": "x"})
+    decoded = read_record(schema, encode(schema, record))
+    assert processed_meta(decoded, typed=True) == processed_meta(decoded)
+    assert processed_meta(decoded, typed=True).enrichment_missing is False
+
+
+def test_typed_metadata_still_checks_the_op_value() -> None:
+    record = dict(valid_processed(), __op="t")
+    with pytest.raises(EnvelopeError, match="__op") as info:
+        processed_meta(record, typed=True)
+    assert info.value.reason == "bad_processed_record"
 
 
 def test_processed_topic() -> None:

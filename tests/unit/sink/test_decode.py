@@ -37,7 +37,12 @@ ENVELOPE = {"type": "record", "name": "Envelope", "namespace": "t", "fields": [
     {"name": "source", "type": SOURCE}, {"name": "op", "type": "string"},
     {"name": "ts_ms", "type": ["null", "long"], "default": None}]}
 PROCESSED = processed_schema(ENVELOPE, "public.orders", key_fields=["id"])
-SCHEMAS = {1: KEY, 2: PROCESSED, 3: ENVELOPE, 4: NULLABLE_KEY}
+# The same record with ``__source_ts_ms`` declared nullable: its metadata types are not
+# guaranteed by the schema, so the decoder checks them per record.
+LOOSE = {**PROCESSED, "fields": [
+    {**f, "type": ["null", "long"], "default": None} if f["name"] == "__source_ts_ms" else f
+    for f in PROCESSED["fields"]]}
+SCHEMAS = {1: KEY, 2: PROCESSED, 3: ENVELOPE, 4: NULLABLE_KEY, 5: LOOSE}
 PROCESSED_TOPIC, DEBEZIUM_TOPIC = "processed.public.orders", "dbz.public.orders"
 
 
@@ -98,6 +103,21 @@ def test_processed_record_is_detected_and_decoded() -> None:
     assert change.origin == KafkaCoordinates(PROCESSED_TOPIC, 3, 42)
     assert change.unavailable == frozenset()
     assert decoded.source_ts_ms == 1_790_000_000_000
+
+
+def test_metadata_types_are_checked_once_per_schema_when_it_guarantees_them() -> None:
+    typed = decoder().decode(message(processed_bytes()))
+    loose = decoder().decode(message(AvroEncoder(5, LOOSE).encode(processed())))
+    assert typed is not None and loose is not None
+    assert (typed.schema.meta_typed, loose.schema.meta_typed) == (True, False)
+    assert typed.change == loose.change
+
+
+def test_metadata_the_schema_does_not_guarantee_is_checked_per_record() -> None:
+    error = failure(message(AvroEncoder(5, LOOSE).encode({**processed(), "__source_ts_ms": None})))
+    assert isinstance(error, EnvelopeError)
+    assert (error.stage, error.reason) == ("validate", "bad_processed_record")
+    assert "__source_ts_ms" in error.message
 
 
 def test_debezium_envelope_is_detected_and_decoded() -> None:
