@@ -6,7 +6,17 @@ registry instead of colliding in prometheus_client's global one.
 
 from __future__ import annotations
 
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+_le_label: Callable[[float], str] = floatToGoString  # untyped upstream: typed here once
 
 _LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600)
 _BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -33,9 +43,9 @@ class SinkMetrics:
         self.batch_changes = Histogram("cdc_sink_batch_changes", "Changes per committed batch",
                                        buckets=(1, 10, 100, 1000, 5000, 20000, 100000),
                                        registry=r)
-        self.e2e_latency = Histogram("cdc_end_to_end_latency_seconds",
-                                     "Warehouse commit time minus source commit time",
-                                     ["table"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.e2e_latency = BatchHistogram("cdc_end_to_end_latency_seconds",
+                                          "Warehouse commit time minus source commit time",
+                                          ("table",), _LATENCY_BUCKETS, r)
         self.dlq_records = Counter("cdc_dlq_records", "Records sent to the dead-letter topic",
                                    ["stage", "reason"], registry=r)
         self.schema_changes = Counter("cdc_schema_changes", "Schema changes seen",
@@ -63,3 +73,42 @@ class SinkMetrics:
         self.retries = Counter("cdc_sink_retries", "Retried infrastructure failures", ["kind"],
                                registry=r)
         self.up = Gauge("cdc_sink_up", "1 while the consume loop runs", registry=r)
+
+
+class BatchHistogram(Collector):
+    """A labelled histogram fed a whole batch of observations at once.
+
+    prometheus_client's ``Histogram`` takes a lock and scans its buckets on every
+    ``observe``: per change, that was a visible share of the sink's CPU. Here a batch
+    costs one bisect per value and one lock. The exposition is the same: ``_bucket``
+    (cumulative, ``le``), ``_sum`` and ``_count`` per label set.
+    """
+
+    def __init__(self, name: str, documentation: str, labelnames: Sequence[str],
+                 buckets: Sequence[float], registry: CollectorRegistry) -> None:
+        self._name, self._doc, self._labelnames = name, documentation, tuple(labelnames)
+        self._bounds = [float(b) for b in buckets]  # +Inf is the implied last bucket
+        self._les = [_le_label(b) for b in self._bounds] + ["+Inf"]
+        self._series: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}
+        self._lock = threading.Lock()
+        registry.register(self)
+
+    def observe_many(self, labels: tuple[str, ...], values: Iterable[float]) -> None:
+        counts, total = [0] * len(self._les), 0.0
+        for value in values:
+            counts[bisect_left(self._bounds, value)] += 1  # first bucket with le >= value
+            total += value
+        with self._lock:
+            held, held_sum = self._series.setdefault(labels, ([0] * len(self._les), [0.0]))
+            held[:] = [a + b for a, b in zip(held, counts, strict=True)]
+            held_sum[0] += total
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self._name, self._doc, labels=self._labelnames)
+        with self._lock:
+            series = [(labels, list(counts), total[0])
+                      for labels, (counts, total) in self._series.items()]
+        for labels, counts, total in series:
+            family.add_metric(list(labels), list(zip(self._les, accumulate(counts),
+                                                     strict=True)), total)
+        yield family
