@@ -28,12 +28,17 @@ log = logging.getLogger(__name__)
 # noticed at the next metadata refresh: librdkafka's default of 5 minutes left a table
 # unloaded that long after its topic appeared.  Overridable in ``kafka.properties``.
 METADATA_REFRESH_MS = 10_000
+# A replica joining the group gets partitions only once every member has rejoined, which a
+# member notices at its next heartbeat: librdkafka's 3 s default left a new replica idle
+# (and the group's partitions on fewer replicas) that long.  Overridable likewise.
+HEARTBEAT_INTERVAL_MS = 1_000
 
 
 def consumer_config(config: SinkConfig) -> dict[str, Any]:
     """librdkafka settings: read_committed, no auto-commit, security passed through."""
     k = config.kafka
     conf: dict[str, Any] = {"topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
+                            "heartbeat.interval.ms": HEARTBEAT_INTERVAL_MS,
                             **k.properties, "bootstrap.servers": k.bootstrap_servers,
                             "group.id": k.group_id, "enable.auto.commit": False,
                             "isolation.level": "read_committed",

@@ -175,3 +175,23 @@ def test_a_topic_created_after_the_sink_started_is_loaded_within_seconds(
         wait_converged(sink, every, timeout=60)
     finally:
         assert sink.stop() == 0, sink.tail()
+
+
+def test_a_batch_is_committed_once_the_input_goes_quiet(
+        services: Services, pg_schema: str, tmp_path: Path) -> None:
+    """Caught up, the sink writes its batch at once instead of waiting for the batch timer
+    (set to ten minutes here, far beyond the test's deadline)."""
+    registry = registry_client(services.registry_url)
+    writers = processed_writers(registry, unique("quiet").replace("-", ""))
+    topics = tuple(w.topic for w in writers.values())
+    create_topics(services.kafka_bootstrap, list(topics))
+    assert produce(services.kafka_bootstrap, writers, Workload(seed=6).events(200)) > 0
+    at = Target(services.kafka_bootstrap, services.postgres_dsn, pg_schema, unique("sink"),
+                topics)
+    config = write_config(tmp_path / "sink.yaml", at, services.registry_url,
+                          batch_max_rows=100_000, batch_max_wait_ms=600_000)
+    sink = SinkProcess(config, tmp_path / "sink.log").start()
+    try:
+        wait_converged(sink, at, timeout=60)
+    finally:
+        assert sink.stop() == 0, sink.tail()
