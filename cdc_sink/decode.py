@@ -184,7 +184,7 @@ def _needs_work(col: ColumnPlan | None) -> ColumnPlan | None:
 
 def _key_values(row: RowSchema, key: dict[str, Any]) -> tuple[Any, ...]:
     """The primary key from the Kafka key, each value fitted to its column."""
-    values = tuple(key.get(name) for name, _ in row.key_plan)
+    values = tuple([key.get(name) for name in row.key_fields])
     if not values or None in values:
         raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
                             reason="missing_key_field")

@@ -116,7 +116,7 @@ def insert_new(layout: TableLayout, staging: str) -> sql.Composed:
     return sql.SQL(
         "insert into {} ({}) select {}, s.__deleted, case when s.__deleted then s.__ts end, "
         "s.__ts, s.__lsn, s.__event_id from {} s on conflict ({}) do nothing "
-        "returning {}").format(
+        "returning {} as applied_deleted").format(
         layout.ident, _ids(target), _ids(data, "s"), sql.Identifier(staging),
         _ids([c.name for c in layout.key]), sql.Identifier(m.is_deleted))
 
@@ -157,5 +157,13 @@ def update_existing(layout: TableLayout, staging: str) -> sql.Composed:
         for c in layout.key)
     guard = newer(sql.SQL("s.__lsn"), sql.SQL("s.__ts"),
                   sql.Identifier("t", m.source_lsn), sql.Identifier("t", m.source_updated_at))
-    return sql.SQL("update {} as t set {} from {} s where {} and {} returning s.__deleted").format(
+    return sql.SQL("update {} as t set {} from {} s where {} and {} "
+                   "returning s.__deleted as applied_deleted").format(
         layout.ident, sql.SQL(", ").join(sets), sql.Identifier(staging), join, guard)
+
+
+def counted(applying: sql.Composed) -> sql.Composed:
+    """(rows applied, of them deletes) of ``insert_new``/``update_existing``, counted by
+    the server instead of sending the client a row per change."""
+    return sql.SQL("with applied as ({}) select count(*), "
+                   "count(*) filter (where applied_deleted) from applied").format(applying)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from cdc_sink import sqlbuild
 from cdc_sink.model import SinkChange
@@ -71,11 +72,15 @@ def _write(conn: psycopg.Connection[Any], layout: TableLayout,
         with cur.copy(sqlbuild.copy_staging(layout, staging)) as copy:
             for change in changes:
                 copy.write_row(staging_row(layout, change))
-        inserted = cur.execute(sqlbuild.insert_new(layout, staging)).fetchall()
-        updated = cur.execute(sqlbuild.update_existing(layout, staging)).fetchall()
-    deleted = sum(1 for (d,) in inserted if d) + sum(1 for (d,) in updated if d)
-    applied = len(inserted) + len(updated)
-    return TableResult(len(inserted), len(updated), deleted, len(changes) - applied)
+        inserted, inserted_deleted = _counts(cur, sqlbuild.insert_new(layout, staging))
+        updated, updated_deleted = _counts(cur, sqlbuild.update_existing(layout, staging))
+    return TableResult(inserted, updated, inserted_deleted + updated_deleted,
+                       len(changes) - inserted - updated)
+
+
+def _counts(cur: psycopg.Cursor[Any], applying: sql.Composed) -> tuple[int, int]:
+    [(applied, deleted)] = cur.execute(sqlbuild.counted(applying)).fetchall()
+    return int(applied), int(deleted)
 
 
 def write_table(conn: psycopg.Connection[Any], layout: TableLayout,

@@ -91,7 +91,14 @@ def test_update_guards_on_position_and_uses_the_column_name_as_a_literal() -> No
     assert f"{LITERAL} = any(s.__unavailable)" in rendered
     assert 'from "stage" s where "t"."id" = "s"."id"' in rendered
     assert '"s"."id"' in rendered and "s.__lsn" in rendered
-    assert rendered.endswith("returning s.__deleted")
+    assert rendered.endswith("returning s.__deleted as applied_deleted")
+
+
+def test_applied_rows_are_counted_by_the_server() -> None:
+    rendered = text(sqlbuild.counted(sqlbuild.insert_new(layout(), "stage")))
+    assert rendered.startswith("with applied as (insert into ")
+    assert rendered.endswith("returning \"is_deleted\" as applied_deleted) select count(*), "
+                             "count(*) filter (where applied_deleted) from applied")
 
 
 def test_copy_lists_staging_metadata_after_the_columns() -> None:
