@@ -16,6 +16,7 @@ lacked), and for carried values older than the stored row.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from psycopg import sql
@@ -94,14 +95,26 @@ def alter_column_type(layout: TableLayout, col: Column) -> sql.Composed:
         layout.ident, sql.Identifier(col.name), sql.SQL(col.sql_type))
 
 
-def staging_name(index: int) -> str:
-    return f"_cdc_stage_{index}"
+def staging_name(layout: TableLayout) -> str:
+    """The session's staging table for ``layout``: one per table and column set, so a
+    schema change gets a new one and two tables never share one."""
+    shape = repr((layout.schema, layout.table, layout.columns))
+    return f"_cdc_stage_{hashlib.sha256(shape.encode()).hexdigest()[:20]}"
 
 
 def create_staging(layout: TableLayout, name: str) -> sql.Composed:
+    """Created once per session and emptied at every commit: creating and dropping a
+    temporary table per batch and table cost more than a millisecond each time."""
     meta = [Column(n, t) for n, t in zip(STAGING_META, _STAGING_META_TYPES, strict=True)]
     cols = sql.SQL(", ").join(_typed(c) for c in (*layout.columns, *meta))
-    return sql.SQL("create temp table {} ({}) on commit drop").format(sql.Identifier(name), cols)
+    return sql.SQL("create temp table if not exists {} ({}) on commit delete rows").format(
+        sql.Identifier(name), cols)
+
+
+def clear_staging(name: str) -> sql.Composed:
+    """Rows an earlier attempt in the same transaction left (a batch split to isolate a
+    value PostgreSQL refuses); a no-op on the first."""
+    return sql.SQL("delete from {}").format(sql.Identifier(name))
 
 
 def copy_staging(layout: TableLayout, name: str) -> sql.Composed:

@@ -9,7 +9,6 @@ the dead-letter topic; everything else is written.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +20,6 @@ from cdc_sink import sqlbuild
 from cdc_sink.model import SinkChange
 from cdc_sink.sqlbuild import TableLayout
 
-_staging_ids = itertools.count()
 # An empty array as COPY text: psycopg dumps a Python list through its (pure Python)
 # array dumper, about a tenth of the sink's time when every row carried four of them.
 EMPTY_ARRAY = "{}"
@@ -66,9 +64,10 @@ def staging_row(layout: TableLayout, change: SinkChange) -> tuple[Any, ...]:
 
 def _write(conn: psycopg.Connection[Any], layout: TableLayout,
            changes: list[SinkChange]) -> TableResult:
-    staging = sqlbuild.staging_name(next(_staging_ids))
+    staging = sqlbuild.staging_name(layout)
     with conn.cursor() as cur:
         cur.execute(sqlbuild.create_staging(layout, staging))
+        cur.execute(sqlbuild.clear_staging(staging))
         with cur.copy(sqlbuild.copy_staging(layout, staging)) as copy:
             for change in changes:
                 copy.write_row(staging_row(layout, change))

@@ -97,6 +97,28 @@ def test_refused_value_is_isolated_and_the_rest_written(conn: Any, pg_schema: st
     assert [c.key for c, _ in r.rejected] == [(5,)]
     assert r.rejected[0][1] == "value_rejected_22003"  # numeric_value_out_of_range
     assert sorted(rows(conn, pg_schema)) == [1, 2, 3, 4, 6, 7, 8]
+    # The halves share one staging table: none saw rows another attempt left in it.
+    assert (r.inserted, r.updated, r.skipped_stale) == (7, 0, 0)
+
+
+def test_the_staging_table_is_reused_and_empty_for_every_table_and_batch(
+        conn: Any, pg_schema: str) -> None:
+    twin = TableLayout(pg_schema, "items_twin", layout(pg_schema).key, layout(pg_schema).values)
+    conn.execute(sqlbuild.create_table(twin))
+    assert sqlbuild.staging_name(twin) != sqlbuild.staging_name(layout(pg_schema))
+    staged = sql.SQL("select count(*) from {}").format(
+        sql.Identifier(sqlbuild.staging_name(layout(pg_schema))))
+    first = write_table(conn, layout(pg_schema), [change(1, 10, "c", name="a", amount=None)])
+    second = write_table(conn, twin, [change(2, 11, "c", name="b", amount=None)])
+    again = write_table(conn, layout(pg_schema), [change(4, 13, "c", name="d", amount=None)])
+    assert conn.execute(staged).fetchone() == (1,)  # only this write's row, in the same tx
+    conn.commit()
+    assert conn.execute(staged).fetchone() == (0,)  # emptied by the commit, kept for reuse
+    third = write_table(conn, layout(pg_schema), [change(3, 12, "c", name="c", amount=None)])
+    conn.commit()
+    results = (first, second, again, third)
+    assert [(r.inserted, r.skipped_stale) for r in results] == [(1, 0)] * 4
+    assert sorted(rows(conn, pg_schema)) == [1, 3, 4]
 
 
 def test_evil_column_name_is_just_a_column(conn: Any, pg_schema: str) -> None:

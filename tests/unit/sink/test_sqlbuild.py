@@ -48,6 +48,7 @@ STATEMENTS = {
     "alter_column_type": lambda lay: sqlbuild.alter_column_type(lay, Column(EVIL, "bigint")),
     "create_staging": lambda lay: sqlbuild.create_staging(lay, EVIL),
     "copy_staging": lambda lay: sqlbuild.copy_staging(lay, EVIL),
+    "clear_staging": lambda _lay: sqlbuild.clear_staging(EVIL),
     "insert_new": lambda lay: sqlbuild.insert_new(lay, EVIL),
     "update_existing": lambda lay: sqlbuild.update_existing(lay, EVIL),
 }
@@ -105,6 +106,16 @@ def test_copy_lists_staging_metadata_after_the_columns() -> None:
     rendered = text(sqlbuild.copy_staging(layout(), "stage"))
     names = ", ".join(f'"{n}"' for n in sqlbuild.STAGING_META)
     assert rendered == f'copy "stage" ("id", {QUOTED}, "amount", {names}) from stdin'
+
+
+def test_staging_name_is_per_table_and_column_set() -> None:
+    lay = layout()
+    assert sqlbuild.staging_name(lay) == sqlbuild.staging_name(layout())
+    other_table = TableLayout(lay.schema, "other", lay.key, lay.values)
+    more_columns = TableLayout(lay.schema, lay.table, lay.key, (*lay.values, Column("x", "int")))
+    names = {sqlbuild.staging_name(x) for x in (lay, other_table, more_columns)}
+    assert len(names) == 3
+    assert all(len(n) < 64 and n.startswith("_cdc_stage_") for n in names)
 
 
 def test_meta_names_all_in_design_order() -> None:
