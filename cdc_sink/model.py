@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(slots=True, order=True)  # per message: not frozen (a frozen __init__ is slower)
 class Position:
     """Where a change sits in the source's history.
 

@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -145,6 +146,7 @@ class SinkService:
         messages = self._consumer.consume(num_messages=min(room, 2000), timeout=0.2)
         for msg in messages:
             self._handle(msg)
+        self._count_consumed(messages)
         if not messages or self._batch.due():
             self.commit()
 
@@ -158,19 +160,19 @@ class SinkService:
         raw = RawMessage(str(msg.topic()), int(msg.partition() or 0), int(msg.offset() or 0),
                          msg.key(), msg.value(), headers_of(msg), msg.timestamp()[1])
         self._batch.note((raw.topic, raw.partition), raw.offset, raw.timestamp_ms)
-        self._consumed_counter(raw.topic).inc()
         try:
             self._apply(raw)
         except CdcError as error:
             self.p.dead_letters.send(raw, error.at(raw.topic, raw.partition, raw.offset,
                                                    raw.value))
 
-    def _consumed_counter(self, topic: str) -> Any:
-        """Per-topic counter child, looked up once (labels() is costly per record)."""
-        child = self._consumed.get(topic)
-        if child is None:
-            child = self._consumed[topic] = self.p.metrics.records_consumed.labels(topic)
-        return child
+    def _count_consumed(self, messages: list[Message]) -> None:
+        """One increment per topic and poll: the counter locks on every ``inc``."""
+        for topic, n in Counter(str(m.topic()) for m in messages if m.error() is None).items():
+            child = self._consumed.get(topic)
+            if child is None:
+                child = self._consumed[topic] = self.p.metrics.records_consumed.labels(topic)
+            child.inc(n)
 
     def _apply(self, raw: RawMessage) -> None:
         decoded = self.p.decoder.decode(raw)
