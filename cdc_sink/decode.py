@@ -179,7 +179,7 @@ class Decoder:
 
 
 def _needs_work(col: ColumnPlan | None) -> ColumnPlan | None:
-    return col if col is not None and (col.convert or col.check is not None) else None
+    return col if col is not None and col.work else None
 
 
 def _key_values(row: RowSchema, key: dict[str, Any]) -> tuple[Any, ...]:
