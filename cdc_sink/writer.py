@@ -10,7 +10,7 @@ the dead-letter topic; everything else is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -23,6 +23,7 @@ from cdc_sink.sqlbuild import TableLayout
 # An empty array as COPY text: psycopg dumps a Python list through its (pure Python)
 # array dumper, about a tenth of the sink's time when every row carried four of them.
 EMPTY_ARRAY = "{}"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -43,7 +44,8 @@ class TableResult:
 
 
 def _ts(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    """Exact for any millisecond (``fromtimestamp(ms / 1000)`` goes through a double)."""
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def staging_row(layout: TableLayout, change: SinkChange) -> tuple[Any, ...]:
@@ -53,7 +55,7 @@ def staging_row(layout: TableLayout, change: SinkChange) -> tuple[Any, ...]:
     absent = [c.name for c in layout.values
               if c.name not in change.columns and c.name not in change.unavailable]
     head = (*change.key, *values, change.deleted, change.position.lsn,
-            _ts(change.position.ts_ms), change.event_id,
+            change.position.ts_ms, change.event_id,
             sorted(change.unavailable) + absent or EMPTY_ARRAY)
     if not change.carried:  # the common case: COPY's text for an empty array, not a list
         return (*head, EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -119,6 +120,18 @@ def test_the_staging_table_is_reused_and_empty_for_every_table_and_batch(
     results = (first, second, again, third)
     assert [(r.inserted, r.skipped_stale) for r in results] == [(1, 0)] * 4
     assert sorted(rows(conn, pg_schema)) == [1, 3, 4]
+
+
+@pytest.mark.parametrize("ts_ms", [1_700_000_000_001, 1_790_000_000_999, 4_102_444_799_999,
+                                   253_402_300_799_999, -1_500])
+def test_source_commit_time_is_stored_to_the_millisecond(
+        conn: Any, pg_schema: str, ts_ms: int) -> None:
+    c = change(1, 10, "c", name="a", amount=None)
+    c.position = Position(10, ts_ms)
+    apply(conn, pg_schema, [c])
+    stored = conn.execute(sql.SQL("select _source_updated_at from {}").format(
+        sql.Identifier(pg_schema, "items"))).fetchone()[0]
+    assert stored == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ts_ms)
 
 
 def test_evil_column_name_is_just_a_column(conn: Any, pg_schema: str) -> None:
