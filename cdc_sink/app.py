@@ -32,6 +32,10 @@ METADATA_REFRESH_MS = 10_000
 # member notices at its next heartbeat: librdkafka's 3 s default left a new replica idle
 # (and the group's partitions on fewer replicas) that long.  Overridable likewise.
 HEARTBEAT_INTERVAL_MS = 1_000
+# Kafka's default range assignor splits each topic on its own, so with single-partition
+# topics (common for Debezium) every topic went to the same replica and the others idled;
+# round-robin spreads all the subscribed partitions.  Overridable likewise.
+ASSIGNMENT_STRATEGY = "roundrobin"
 
 
 def consumer_config(config: SinkConfig) -> dict[str, Any]:
@@ -39,6 +43,7 @@ def consumer_config(config: SinkConfig) -> dict[str, Any]:
     k = config.kafka
     conf: dict[str, Any] = {"topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
                             "heartbeat.interval.ms": HEARTBEAT_INTERVAL_MS,
+                            "partition.assignment.strategy": ASSIGNMENT_STRATEGY,
                             **k.properties, "bootstrap.servers": k.bootstrap_servers,
                             "group.id": k.group_id, "enable.auto.commit": False,
                             "isolation.level": "read_committed",
