@@ -3,9 +3,10 @@
 Workload: three tables, ~25% inserts, 60% updates, 10% deletes, 5% re-inserts, plus 5%
 duplicate deliveries, as processed records (the Flink job's output). The engines are the
 local stack's real Kafka, registry and PostgreSQL on this machine; the sink runs as its own
-process (``cdc sink run``) once per batch size, then as two replicas of one consumer
-group (tables have two partitions each). Prints changes/s, rows/s written, batch
-commit latency p50/p99 (from the sink's histogram) and the sink's peak RSS, then one JSON line.
+process (``cdc sink run``) once per batch size, then as two and three replicas of one
+consumer group (tables have two partitions each; the sink assigns them round-robin).
+Prints changes/s, rows/s written, batch commit latency p50/p99 (from the sink's histogram)
+and the sink's peak RSS, then one JSON line.
 
     .venv/bin/python benchmarks/sink_throughput.py [--changes N] [--batch-sizes 1000 5000]
 """
@@ -102,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=1_000_000)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1000, 5000, 20000])
-    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2],
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 3],
                         help="sink processes in one consumer group (figures per count)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cdc-bench-"))
@@ -112,7 +113,7 @@ def main() -> None:
         ep = stack.state.endpoints
         registry = registry_client(ep.registry_url)
         writers = processed_writers(registry, "bench")
-        # two partitions per table, so that a second replica has a share of each
+        # two partitions per table: six in all, two for each of three replicas
         create_topics(ep.kafka_bootstrap, [w.topic for w in writers.values()], partitions=2)
         t0 = time.monotonic()
         events = perturb(Workload(seed=1).events(int(args.changes / 1.05),
