@@ -2,8 +2,8 @@
 
 The registry lookup is I/O, so the caller supplies it as ``fetch_schema(schema_id) ->
 schema JSON text`` (for example ``lambda i: client.get_schema(i).schema_str``).  Each id is
-fetched and parsed once per decoder; fastavro's parsed form is reused for every record,
-which is what keeps decoding fast.
+fetched, parsed and compiled into a specialised reader (avro_reader.py) once per decoder;
+every record of that id reuses them, which is what keeps decoding fast.
 
 A failed lookup becomes ``DecodeError("unknown_schema_id")`` only when the schema really
 does not exist: a ``LookupError`` (``KeyError`` ...) or an error carrying
@@ -24,6 +24,7 @@ from typing import Any
 
 import fastavro
 
+from cdc_core.avro_reader import Reader, compile_reader
 from cdc_core.errors import DecodeError
 from cdc_core.framing import frame, unframe
 
@@ -55,11 +56,17 @@ def encode_framed(schema_id: int, parsed_schema: ParsedSchema, record: dict[str,
     return frame(schema_id, encode(parsed_schema, record))
 
 
-def read_record(parsed_schema: ParsedSchema, body: bytes | memoryview) -> dict[str, Any]:
-    """Read exactly one record from ``body``; anything unreadable or left over is corrupt."""
+def read_record(parsed_schema: ParsedSchema, body: bytes | memoryview,
+                read: Reader | None = None) -> dict[str, Any]:
+    """Read exactly one record from ``body``; anything unreadable or left over is corrupt.
+
+    ``read`` is ``compile_reader(parsed_schema)`` when the caller keeps one (faster);
+    without it fastavro's generic reader interprets the schema.
+    """
     buffer = io.BytesIO(body)
     try:
-        record = fastavro.schemaless_reader(buffer, parsed_schema, None)
+        record = (read(buffer) if read is not None
+                  else fastavro.schemaless_reader(buffer, parsed_schema, None))
     except Exception as exc:  # untrusted bytes: any reader failure means the input is bad
         raise DecodeError(f"cannot read Avro body: {exc!r}", reason="corrupt_avro") from exc
     trailing = len(body) - buffer.tell()
@@ -87,6 +94,7 @@ class AvroEncoder:
 class _Entry:
     schema: dict[str, Any]
     parsed: ParsedSchema
+    read: Reader | None  # compiled once per id; None: fastavro's generic reader
 
 
 class AvroDecoder:
@@ -106,7 +114,8 @@ class AvroDecoder:
         """(writer schema id, record) of framed ``data``; raises ``DecodeError``."""
         schema_id, body = unframe(data)
         try:
-            return schema_id, read_record(self._entry(schema_id).parsed, body)
+            entry = self._entry(schema_id)
+            return schema_id, read_record(entry.parsed, body, entry.read)
         except DecodeError as err:
             err.raw = err.raw if err.raw is not None else bytes(data or b"")
             raise
@@ -141,7 +150,8 @@ def _parse_entry(schema_id: int, text: str) -> _Entry:
     """Parse registry text; a schema that is not valid Avro is as good as unknown."""
     try:
         schema = json.loads(text)
-        return _Entry(schema=schema, parsed=fastavro.parse_schema(schema))
+        parsed = fastavro.parse_schema(schema)
+        return _Entry(schema=schema, parsed=parsed, read=compile_reader(parsed))
     except Exception as exc:  # fastavro raises several types for invalid schemas
         raise DecodeError(
             f"schema id {schema_id} is not valid Avro: {exc!r}", reason="unknown_schema_id"
