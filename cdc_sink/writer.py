@@ -74,6 +74,7 @@ def _write(conn: psycopg.Connection[Any], layout: TableLayout,
             for change in changes:
                 copy.write_row(staging_row(layout, change))
         inserted, inserted_deleted = _counts(cur, sqlbuild.insert_new(layout, staging))
+        cur.execute(sqlbuild.PROBE_BY_KEY)
         updated, updated_deleted = _counts(cur, sqlbuild.update_existing(layout, staging))
     return TableResult(inserted, updated, inserted_deleted + updated_deleted,
                        len(changes) - inserted - updated)
