@@ -1,6 +1,7 @@
 """Compiled readers return what fastavro's schemaless_reader returns, and fail where it does."""
 
 import io
+import json
 import random
 from typing import Any
 
@@ -132,13 +133,13 @@ def test_recursive_schema_falls_back_to_fastavro() -> None:
     assert compile_reader(parse(RECURSIVE)) is None
     parsed = parse(RECURSIVE)
     record = {"value": 1, "next": {"value": 2, "next": None}}
-    decoder = AvroDecoder(lambda _id: __import__("json").dumps(RECURSIVE))
+    decoder = AvroDecoder(lambda _id: json.dumps(RECURSIVE))
     assert decoder.decode(encode_framed(3, parsed, record)) == (3, record)
 
 
 def test_decoder_still_refuses_trailing_bytes_with_the_compiled_reader() -> None:
     parsed = parse(ds.KEY_SCHEMA)
-    decoder = AvroDecoder(lambda _id: __import__("json").dumps(ds.KEY_SCHEMA))
+    decoder = AvroDecoder(lambda _id: json.dumps(ds.KEY_SCHEMA))
     with pytest.raises(DecodeError) as err:
         decoder.decode(encode_framed(1, parsed, {"id": 5}) + b"\x00")
     assert err.value.reason == "corrupt_avro"
