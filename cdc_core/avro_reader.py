@@ -9,7 +9,8 @@ directly. The values are the ones ``schemaless_reader`` returns (tested against 
 ``orders`` value takes ~4.6 µs instead of ~7.5.
 
 Every Avro type is covered except recursive ones, for which ``compile_reader`` returns None
-and the caller keeps fastavro's generic reader. Malformed input raises, as in fastavro, with
+and the caller keeps fastavro's generic reader (as it does where fastavro's C extension is
+not installed). Malformed input raises, as in fastavro, with
 one deliberate difference: a union or enum index outside the schema is refused, where
 fastavro would index a negative one from the end. Callers treat any exception as corrupt
 input.
@@ -22,10 +23,12 @@ from typing import IO, Any
 
 from fastavro import read as _fastavro_read
 
-# The primitive readers fastavro's own schemaless_reader calls (its C module, or the pure
-# Python one where the C extension is not built): not in fastavro's public API, so their
-# use is confined to this module and pinned by tests/unit/core/test_core_avro_reader.py.
+# The primitive readers of fastavro's C module, which its own schemaless_reader calls: not
+# in fastavro's public API, so their use is confined to this module and pinned by
+# tests/unit/core/test_core_avro_reader.py. Where fastavro runs without its C extension, its
+# pure Python readers take other arguments: nothing is compiled then.
 _PRIMITIVES: Any = _fastavro_read._read  # type: ignore[attr-defined]
+_COMPILED_FASTAVRO = _PRIMITIVES.__name__ == "fastavro._read"
 _LOGICAL = _fastavro_read.LOGICAL_READERS
 
 Reader = Callable[[IO[bytes]], Any]
@@ -40,6 +43,8 @@ def compile_reader(parsed_schema: Any) -> Reader | None:
 
     None also for a schema this module trips over: fastavro's reader is always correct.
     """
+    if not _COMPILED_FASTAVRO:
+        return None
     try:
         return _Compiler().reader(parsed_schema)
     except Exception:  # a fallback, never a failure

@@ -10,6 +10,7 @@ import fastavro
 import pytest
 from fastavro.utils import generate_many
 
+from cdc_core import avro_reader
 from cdc_core.avro import AvroDecoder, encode, encode_framed, parse
 from cdc_core.avro_reader import compile_reader
 from cdc_core.errors import DecodeError
@@ -156,3 +157,11 @@ def test_array_and_map_blocks_with_byte_sizes() -> None:
     expected = ("ok", {"xs": [1, 2, 3, 4], "m": {"k": 7}}, len(body))
     assert outcome(generic(parsed), body) == expected
     assert outcome(compile_reader(parsed), body) == expected
+
+
+def test_nothing_is_compiled_without_fastavros_c_extension(monkeypatch: Any) -> None:
+    """fastavro's pure Python readers take other arguments: its generic reader is kept."""
+    monkeypatch.setattr(avro_reader, "_COMPILED_FASTAVRO", False)
+    assert compile_reader(parse(ds.KEY_SCHEMA)) is None
+    decoder = AvroDecoder(lambda _id: json.dumps(ds.KEY_SCHEMA))
+    assert decoder.decode(encode_framed(1, parse(ds.KEY_SCHEMA), {"id": 5})) == (1, {"id": 5})
