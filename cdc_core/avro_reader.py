@@ -34,7 +34,7 @@ _LOGICAL = _fastavro_read.LOGICAL_READERS
 Reader = Callable[[IO[bytes]], Any]
 
 
-class Unsupported(Exception):
+class _Unsupported(Exception):
     """A schema this module does not specialise (recursive types)."""
 
 
@@ -73,10 +73,10 @@ class _Compiler:
         if primitive is not None:
             return primitive
         if name not in self._named:
-            raise Unsupported(f"unknown named type {name!r}")
+            raise _Unsupported(f"unknown named type {name!r}")
         read = self._named[name]
         if read is None:
-            raise Unsupported(f"recursive type {name!r}")
+            raise _Unsupported(f"recursive type {name!r}")
         return read
 
     def _named_type(self, schema: dict[str, Any]) -> Reader:
