@@ -6,7 +6,10 @@ Then each job runs bounded on the embedded mini-cluster at parallelism 1 and 2, 
 timed from its first output record (broker append time, so JVM start-up is left out) to
 the moment the bounded job has finished, i.e. its last transaction is committed.  The
 pass-through job (bytes in → one Python map → bytes out, same source topics, same
-exactly-once sink) shows what the Python stages cost.
+exactly-once sink) shows what the Python stages cost.  The decode-only job
+(``flink_jobs.decode_only``: the same wiring with the processor's full per-record decode
+in that one map, reading a packed copy of the same changes) bounds what any job that
+decodes each record in Python can reach here: ``decode_only_events_per_s_pN``.
 
     .venv/bin/python benchmarks/flink_throughput.py [--events N] [--bootstrap B --registry R]
 
@@ -33,6 +36,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cdc_stack import LocalStack, StackSettings
+from flink_jobs.decode_only import pack
 from flink_jobs.processor import default_connector_jar
 from tests.integration.flink.debezium import (
     BASE_TS,
@@ -60,12 +64,14 @@ enrichment:
 
 
 def produce(bootstrap: str, registry: str, prefix: str, events: int) -> list[str]:
-    """Write the raw events; the raw topic names."""
+    """Write the raw events, and each once more packed to ``<prefix>.packed`` (for the
+    decode-only job); the raw topic names."""
     client = registry_client(registry)
     tables = [RawTable(prefix, name, cols).register(client) for name, cols in
               (("orders", ORDERS_COLUMNS), ("customers", CUSTOMERS_COLUMNS),
                ("products", PRODUCTS_COLUMNS))]
-    create_topics(bootstrap, [t.topic for t in tables], partitions=PARTITIONS)
+    create_topics(bootstrap, [t.topic for t in tables] + [f"{prefix}.packed"],
+                  partitions=PARTITIONS)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
                          "batch.num.messages": 10000, "queue.buffering.max.messages": 1000000})
     rng, sent, i = random.Random(7), 0, 0
@@ -75,6 +81,7 @@ def produce(bootstrap: str, registry: str, prefix: str, events: int) -> list[str
         copies = 2 if rng.random() < 0.05 and sent + 1 < events else 1
         for _ in range(copies):
             producer.produce(table.topic, key=key, value=value)
+            producer.produce(f"{prefix}.packed", key=key, value=pack(table.topic, key, value))
         sent, i = sent + copies, i + 1
         if i % 50_000 == 0:
             producer.poll(0)
@@ -97,6 +104,28 @@ def _change(table: RawTable, i: int, rng: random.Random) -> tuple[bytes, bytes]:
 def run_processor(args: argparse.Namespace, topics: list[str], parallelism: int,
                   work: Path) -> tuple[float, int]:
     tag = f"{int(time.time() * 1000)}-p{parallelism}"
+    path = _job_config(args, topics, parallelism, work, tag)
+    out = [f"bench-{tag}.public.{t.rsplit('.', 1)[1]}" for t in topics]
+    _create(args.bootstrap, out)
+    end = _timed([sys.executable, "-m", "cdc_cli.main", "job", "run", "--config", str(path)])
+    return end - _first_output_s(args.bootstrap, out), _count(args.bootstrap, out)
+
+
+def run_decode_only(args: argparse.Namespace, topics: list[str], parallelism: int,
+                    work: Path) -> tuple[float, int]:
+    tag = f"{int(time.time() * 1000)}-d{parallelism}"
+    packed = topics[0].rsplit(".", 2)[0] + ".packed"
+    path = _job_config(args, [packed], parallelism, work, tag)
+    out = f"bench-decode-{tag}"
+    _create(args.bootstrap, [out])
+    end = _timed([sys.executable, "-m", "flink_jobs.decode_only", "--config", str(path),
+                  "--sink-topic", out])
+    return end - _first_output_s(args.bootstrap, [out]), _count(args.bootstrap, [out])
+
+
+def _job_config(args: argparse.Namespace, topics: list[str], parallelism: int, work: Path,
+                tag: str) -> Path:
+    """A bounded processor config over ``topics``, everything named after ``tag``."""
     contracts = work / "contracts.yaml"
     contracts.write_text(CONTRACTS)
     config = {
@@ -114,10 +143,7 @@ def run_processor(args: argparse.Namespace, topics: list[str], parallelism: int,
     }
     path = work / f"job-{tag}.yaml"
     path.write_text(yaml.safe_dump(config))
-    out = [f"bench-{tag}.public.{t.rsplit('.', 1)[1]}" for t in topics]
-    _create(args.bootstrap, out)
-    end = _timed([sys.executable, "-m", "cdc_cli.main", "job", "run", "--config", str(path)])
-    return end - _first_output_s(args.bootstrap, out), _count(args.bootstrap, out)
+    return path
 
 
 def run_passthrough(args: argparse.Namespace, topics: list[str], parallelism: int
@@ -207,6 +233,10 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
               flush=True)
         figures[f"python_cost_ratio_p{p}"] = round(
             figures[f"passthrough_events_per_s_p{p}"] / figures[f"events_per_s_p{p}"], 2)
+        seconds, written = run_decode_only(args, topics, p, work)
+        figures[f"decode_only_events_per_s_p{p}"] = round(args.events / seconds)
+        print(f"decode-only p={p}: {seconds:.1f}s, {args.events / seconds:,.0f} events/s",
+              flush=True)
     return figures
 
 

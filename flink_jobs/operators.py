@@ -144,6 +144,14 @@ class _CachedState:
         return value
 
 
+def open_decoder(settings: DecodeSettings, registry: RegistryConfig,
+                 prefix: str) -> RecordDecoder:
+    """A task's decoder over the registry (processed schemas under ``prefix``)."""
+    client = ConfluentRegistry(registry)
+    return RecordDecoder(settings, client.fetch,
+                         SchemaCatalog(client, prefix, settings.rules()))
+
+
 class DecodeFunction(ProcessFunction):  # type: ignore[misc]
     """Raw rows → Change and DimUpdate (main), DLQ rows (side output).
 
@@ -155,9 +163,7 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
         self._settings, self._registry, self._prefix = settings, registry, prefix
 
     def open(self, ctx: RuntimeContext) -> None:
-        registry = ConfluentRegistry(self._registry)
-        catalog = SchemaCatalog(registry, self._prefix, self._settings.rules())
-        self._decoder = RecordDecoder(self._settings, registry.fetch, catalog)
+        self._decoder = open_decoder(self._settings, self._registry, self._prefix)
         self._counters = _Counters(ctx, "records_in")
 
     def process_element(self, value: Row, ctx: ProcessFunction.Context) -> Iterator[Any]:

@@ -1,18 +1,19 @@
 """A pass-through job: Kafka bytes in, the same bytes out, through one Python map.
 
 It proves the wiring (connector JAR, Python workers, exactly-once Kafka sink) with the least
-logic, and it is the baseline the processor's benchmark is compared with.
+logic, and it is the baseline the processor's benchmark is compared with.  ``build`` also
+carries the decode-ceiling job (``flink_jobs.decode_only``): same wiring, another map.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pyflink.common import Types, WatermarkStrategy
 from pyflink.common.serialization import ByteArraySchema
-from pyflink.datastream import StreamExecutionEnvironment
+from pyflink.datastream import MapFunction, StreamExecutionEnvironment
 from pyflink.datastream.connectors.base import DeliveryGuarantee
 from pyflink.datastream.connectors.kafka import (
     KafkaOffsetsInitializer,
@@ -25,8 +26,9 @@ from flink_jobs.runtime import RuntimeOptions, environment
 
 
 def build(env: StreamExecutionEnvironment, bootstrap: str, *, source_topic: str | Sequence[str],
-          sink_topic: str, group_id: str, bounded: bool, transactional_id_prefix: str) -> None:
-    """Wire source → identity map → exactly-once sink onto ``env``."""
+          sink_topic: str, group_id: str, bounded: bool, transactional_id_prefix: str,
+          fn: MapFunction | Callable[[bytes], bytes] = bytes) -> None:
+    """Wire source → ``fn`` (identity by default) → exactly-once sink onto ``env``."""
     builder = (KafkaSource.builder()
                .set_bootstrap_servers(bootstrap)
                .set_topics(*([source_topic] if isinstance(source_topic, str) else source_topic))
@@ -46,7 +48,7 @@ def build(env: StreamExecutionEnvironment, bootstrap: str, *, source_topic: str 
             .set_property("transaction.timeout.ms", "600000")
             .build())
     stream = env.from_source(builder.build(), WatermarkStrategy.no_watermarks(), "raw")
-    stream.map(bytes, output_type=Types.PRIMITIVE_ARRAY(Types.BYTE())).sink_to(sink)
+    stream.map(fn, output_type=Types.PRIMITIVE_ARRAY(Types.BYTE())).sink_to(sink)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

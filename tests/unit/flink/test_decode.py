@@ -7,84 +7,18 @@ from typing import Any
 
 import pytest
 
-from cdc_core.avro import AvroEncoder, parse, read_record
-from cdc_core.contracts import load_contracts_text
+from cdc_core.avro import parse, read_record
 from cdc_core.dlq import HEADER_REASON, HEADER_SOURCE_OFFSET, HEADER_STAGE
 from cdc_core.framing import frame
-from flink_jobs.catalog import SchemaCatalog
-from flink_jobs.decode import DecodeSettings, RecordDecoder
+from flink_jobs.decode import RecordDecoder
 from flink_jobs.records import RawRecord
 from tests.integration.flink.debezium import (
     CUSTOMERS_COLUMNS,
     ORDERS_COLUMNS,
-    RawTable,
     customer,
-    envelope_schema,
-    key_schema,
     order,
 )
-
-CONTRACTS = """
-table: public.orders
-primary_key: [id]
-expectations:
-  - {name: total_non_negative, column: total_amount, kind: range, min: 0}
-enrichment:
-  - {from_column: customer_id, dimension_table: public.customers, dimension_key: id,
-     fields: {segment: customer_segment}}
-"""
-
-
-class MemoryRegistry:
-    """Subjects and ids in memory, ids shared by equal schema text (like contentId)."""
-
-    def __init__(self) -> None:
-        self.by_id: dict[int, str] = {}
-        self.subjects: dict[str, list[str]] = {}
-        self.fetches = 0
-
-    def add(self, schema: dict[str, Any]) -> int:
-        text = json.dumps(schema)
-        for schema_id, known in self.by_id.items():
-            if known == text:
-                return schema_id
-        self.by_id[len(self.by_id) + 1] = text
-        return len(self.by_id)
-
-    def fetch(self, schema_id: int) -> str:
-        self.fetches += 1
-        if schema_id not in self.by_id:
-            raise KeyError(schema_id)
-        return self.by_id[schema_id]
-
-    def latest(self, subject: str) -> str | None:
-        versions = self.subjects.get(subject)
-        return versions[-1] if versions else None
-
-    def register(self, subject: str, schema: str) -> int:
-        self.subjects.setdefault(subject, []).append(schema)
-        return self.add(json.loads(schema))
-
-
-def table(registry: MemoryRegistry, name: str, columns: list[dict[str, Any]]) -> RawTable:
-    raw = RawTable("cdc", name, columns)
-    k, v = key_schema("cdc", name, columns, ["id"]), envelope_schema("cdc", name, columns)
-    raw.key_encoder, raw.value_encoder = AvroEncoder(registry.add(k), k), AvroEncoder(
-        registry.add(v), v)
-    return raw
-
-
-@pytest.fixture
-def registry() -> MemoryRegistry:
-    return MemoryRegistry()
-
-
-@pytest.fixture
-def decoder(registry: MemoryRegistry) -> RecordDecoder:
-    settings = DecodeSettings("dlq", load_contracts_text(CONTRACTS),
-                              {"public.orders": ("total_amount",)})
-    catalog = SchemaCatalog(registry, "processed", settings.rules())
-    return RecordDecoder(settings, registry.fetch, catalog)
+from tests.unit.flink.registry_memory import MemoryRegistry, table
 
 
 def raw(kv: tuple[bytes | None, bytes | None], offset: int = 7,
