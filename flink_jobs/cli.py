@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from cdc_cli.logs import configure_logging
 from cdc_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from flink_jobs.config import JobConfig
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Validate the configuration, then run the job in this process."""
+    configure_logging()
+    for noisy in ("apache_beam", "py4j"):  # import-time INFO chatter of PyFlink's dependencies
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from flink_jobs.config import load
     from flink_jobs.processor import run as run_job
 
@@ -30,5 +41,18 @@ def run(args: argparse.Namespace) -> int:
     except (ValidationError, ConfigError, OSError) as exc:
         print(f"invalid job configuration {args.config}: {exc}", file=sys.stderr)
         return 2
+    for warning in local_warnings(config):
+        log.warning(warning)
     run_job(config)
     return 0
+
+
+def local_warnings(config: JobConfig) -> list[str]:
+    """What an operator should know before this config runs on the embedded mini-cluster."""
+    job = config.job
+    if job.execution_mode == "thread" and job.parallelism > 1:
+        return [f"job.parallelism {job.parallelism} in thread mode: the embedded mini-cluster "
+                "runs every subtask in one Python interpreter, so this is slower than "
+                "parallelism 1, not faster (flink_jobs/README.md, Performance); on a "
+                "cluster give each TaskManager one slot"]
+    return []

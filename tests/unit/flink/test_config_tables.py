@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from flink_jobs.cli import local_warnings
 from flink_jobs.config import JobConfig, load
 from flink_jobs.processor import runtime_options
 from flink_jobs.tables import dlq_sink_ddl, output_pattern, sink_ddl, source_ddl
@@ -31,6 +32,14 @@ def test_unknown_key_and_double_subscription_are_errors() -> None:
     with pytest.raises(ValidationError, match="exactly one"):
         JobConfig(kafka={"bootstrap_servers": "b", "topics": ["a"], "topic_pattern": "x"},
                   registry={"url": "u"})
+
+
+def test_parallel_thread_mode_on_the_mini_cluster_is_warned_about() -> None:
+    def warnings(**job: object) -> list[str]:
+        return local_warnings(JobConfig(**{**BASE, "job": job}))
+
+    assert warnings(parallelism=1) == [] and warnings(parallelism=2, execution_mode="process") == []
+    assert "one Python interpreter" in warnings(parallelism=2)[0]
 
 
 def test_source_reads_committed_bytes_with_metadata() -> None:
