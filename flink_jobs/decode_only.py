@@ -24,6 +24,7 @@ from flink_jobs import passthrough
 from flink_jobs.config import JobConfig, RegistryConfig, load
 from flink_jobs.decode import DecodeSettings, RecordDecoder
 from flink_jobs.operators import open_decoder
+from flink_jobs.processor import load_table_contracts, runtime_options
 from flink_jobs.records import RawRecord
 from flink_jobs.runtime import environment
 
@@ -74,8 +75,6 @@ class DecodeOnly(MapFunction):  # type: ignore[misc]
 
 def run(config: JobConfig, sink_topic: str) -> None:
     """Source ``kafka.topics`` (packed) → :class:`DecodeOnly` → ``sink_topic``, exactly once."""
-    from flink_jobs.processor import load_table_contracts, runtime_options
-
     settings = DecodeSettings(config.processing.dlq_topic,
                               load_table_contracts(config.processing.contracts),
                               dict(config.metrics.sums))
