@@ -49,10 +49,17 @@ def run(args: argparse.Namespace) -> int:
 
 def local_warnings(config: JobConfig) -> list[str]:
     """What an operator should know before this config runs on the embedded mini-cluster."""
-    job = config.job
+    job, warnings = config.job, []
     if job.execution_mode == "thread" and job.parallelism > 1:
-        return [f"job.parallelism {job.parallelism} in thread mode: the embedded mini-cluster "
-                "runs every subtask in one Python interpreter, so this is slower than "
-                "parallelism 1, not faster (flink_jobs/README.md, Performance); on a "
-                "cluster give each TaskManager one slot"]
-    return []
+        warnings.append(
+            f"job.parallelism {job.parallelism} in thread mode: the embedded mini-cluster "
+            "runs every subtask in one Python interpreter, so this is slower than "
+            "parallelism 1, not faster (flink_jobs/README.md, Performance); on a "
+            "cluster give each TaskManager one slot")
+    if job.checkpoint_dir is None and not config.kafka.bounded:
+        warnings.append(
+            "job.checkpoint_dir is not set: checkpoints are kept in the JobManager's memory, "
+            "capped at 5 MB of state (a larger checkpoint fails and the job restarts) and "
+            "lost with this process, so there is nothing to restore from; set a durable "
+            "job.checkpoint_dir for a long-running job")
+    return warnings

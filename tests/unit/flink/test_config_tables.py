@@ -34,12 +34,15 @@ def test_unknown_key_and_double_subscription_are_errors() -> None:
                   registry={"url": "u"})
 
 
-def test_parallel_thread_mode_on_the_mini_cluster_is_warned_about() -> None:
-    def warnings(**job: object) -> list[str]:
-        return local_warnings(JobConfig(**{**BASE, "job": job}))
+def test_local_runs_are_warned_about_parallel_thread_mode_and_memory_checkpoints() -> None:
+    def warnings(bounded: bool = True, **job: object) -> list[str]:
+        kafka = {**BASE["kafka"], "bounded": bounded}
+        return local_warnings(JobConfig(**{**BASE, "kafka": kafka, "job": job}))
 
     assert warnings(parallelism=1) == [] and warnings(parallelism=2, execution_mode="process") == []
     assert "one Python interpreter" in warnings(parallelism=2)[0]
+    assert "job.checkpoint_dir is not set" in warnings(bounded=False)[0]
+    assert warnings(bounded=False, checkpoint_dir="file:///var/lib/flink/checkpoints") == []
 
 
 def test_source_reads_committed_bytes_with_metadata() -> None:
