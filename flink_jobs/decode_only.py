@@ -24,7 +24,7 @@ from flink_jobs import passthrough
 from flink_jobs.config import JobConfig, RegistryConfig, load
 from flink_jobs.decode import DecodeSettings, RecordDecoder
 from flink_jobs.operators import open_decoder
-from flink_jobs.processor import load_table_contracts, runtime_options
+from flink_jobs.processor import decode_settings, runtime_options
 from flink_jobs.records import RawRecord
 from flink_jobs.runtime import environment
 
@@ -75,15 +75,12 @@ class DecodeOnly(MapFunction):  # type: ignore[misc]
 
 def run(config: JobConfig, sink_topic: str) -> None:
     """Source ``kafka.topics`` (packed) → :class:`DecodeOnly` → ``sink_topic``, exactly once."""
-    settings = DecodeSettings(config.processing.dlq_topic,
-                              load_table_contracts(config.processing.contracts),
-                              dict(config.metrics.sums))
     env = environment(runtime_options(config))
     passthrough.build(env, config.kafka.bootstrap_servers, source_topic=config.kafka.topics,
                       sink_topic=sink_topic, group_id=config.kafka.group_id,
                       bounded=config.kafka.bounded,
                       transactional_id_prefix=config.job.transactional_id_prefix,
-                      fn=DecodeOnly(settings, config.registry,
+                      fn=DecodeOnly(decode_settings(config), config.registry,
                                     config.processing.processed_prefix))
     env.execute(config.job.name)
 

@@ -74,6 +74,13 @@ def runtime_options(config: JobConfig) -> RuntimeOptions:
                           prometheus_port=job.prometheus_port)
 
 
+def decode_settings(config: JobConfig) -> DecodeSettings:
+    """The decode stage's static inputs: DLQ topic, table contracts, metric sums."""
+    return DecodeSettings(config.processing.dlq_topic,
+                          load_table_contracts(config.processing.contracts),
+                          dict(config.metrics.sums))
+
+
 def default_connector_jar() -> Path | None:
     """The connector JAR from the local stack's cache, if resolved (a cluster has its own)."""
     from cdc_stack import StackSettings, resolve
@@ -89,9 +96,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     t_env.execute_sql(source_ddl(config))
     t_env.execute_sql(sink_ddl(config))
     t_env.execute_sql(dlq_sink_ddl(config))
-    settings = DecodeSettings(config.processing.dlq_topic,
-                              load_table_contracts(config.processing.contracts),
-                              dict(config.metrics.sums))
+    settings = decode_settings(config)
     raw = t_env.to_data_stream(t_env.from_path(SOURCE_TABLE))
     decoded = raw.process(ops.DecodeFunction(settings, config.registry,
                                              config.processing.processed_prefix),
