@@ -63,15 +63,20 @@ enrichment:
 """
 
 
+def packed_topic(prefix: str) -> str:
+    """Where ``produce`` writes the packed copy of every change (for the decode-only job)."""
+    return f"{prefix}.packed"
+
+
 def produce(bootstrap: str, registry: str, prefix: str, events: int) -> list[str]:
-    """Write the raw events, and each once more packed to ``<prefix>.packed`` (for the
-    decode-only job); the raw topic names."""
+    """Write the raw events, and each once more to ``packed_topic(prefix)``; the raw topic
+    names."""
     client = registry_client(registry)
     tables = [RawTable(prefix, name, cols).register(client) for name, cols in
               (("orders", ORDERS_COLUMNS), ("customers", CUSTOMERS_COLUMNS),
                ("products", PRODUCTS_COLUMNS))]
-    create_topics(bootstrap, [t.topic for t in tables] + [f"{prefix}.packed"],
-                  partitions=PARTITIONS)
+    packed = packed_topic(prefix)
+    create_topics(bootstrap, [t.topic for t in tables] + [packed], partitions=PARTITIONS)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
                          "batch.num.messages": 10000, "queue.buffering.max.messages": 1000000})
     rng, sent, i = random.Random(7), 0, 0
@@ -81,7 +86,7 @@ def produce(bootstrap: str, registry: str, prefix: str, events: int) -> list[str
         copies = 2 if rng.random() < 0.05 and sent + 1 < events else 1
         for _ in range(copies):
             producer.produce(table.topic, key=key, value=value)
-            producer.produce(f"{prefix}.packed", key=key, value=pack(table.topic, key, value))
+            producer.produce(packed, key=key, value=pack(table.topic, key, value))
         sent, i = sent + copies, i + 1
         if i % 50_000 == 0:
             producer.poll(0)
@@ -111,10 +116,9 @@ def run_processor(args: argparse.Namespace, topics: list[str], parallelism: int,
     return end - _first_output_s(args.bootstrap, out), _count(args.bootstrap, out)
 
 
-def run_decode_only(args: argparse.Namespace, topics: list[str], parallelism: int,
+def run_decode_only(args: argparse.Namespace, packed: str, parallelism: int,
                     work: Path) -> tuple[float, int]:
     tag = f"{int(time.time() * 1000)}-d{parallelism}"
-    packed = topics[0].rsplit(".", 2)[0] + ".packed"
     path = _job_config(args, [packed], parallelism, work, tag)
     out = f"bench-decode-{tag}"
     _create(args.bootstrap, [out])
@@ -219,7 +223,8 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     started = time.time()
-    topics = produce(args.bootstrap, args.registry, f"bench{int(started)}", args.events)
+    prefix = f"bench{int(started)}"
+    topics = produce(args.bootstrap, args.registry, prefix, args.events)
     print(f"produced {args.events} events in {time.time() - started:.1f}s", flush=True)
     figures: dict[str, Any] = {"events": args.events}
     for p in args.parallelism:
@@ -233,7 +238,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
               flush=True)
         figures[f"python_cost_ratio_p{p}"] = round(
             figures[f"passthrough_events_per_s_p{p}"] / figures[f"events_per_s_p{p}"], 2)
-        seconds, written = run_decode_only(args, topics, p, work)
+        seconds, written = run_decode_only(args, packed_topic(prefix), p, work)
         figures[f"decode_only_events_per_s_p{p}"] = round(args.events / seconds)
         print(f"decode-only p={p}: {seconds:.1f}s, {args.events / seconds:,.0f} events/s",
               flush=True)
