@@ -5,7 +5,8 @@ Rules (a break raises ``EnvelopeError`` with the reason in brackets):
 * ``op`` is one of c (create), u (update), d (delete), r (snapshot read), t (truncate)
   [bad_op];
 * ``source`` is present with connector, db, schema, table and an integer ts_ms
-  [missing_source]; lsn / txId are integers when present [bad_source_field];
+  [missing_source]; lsn / txId are integers when present, and the connector's position
+  fields are well formed (source_position.py) [bad_source_field];
 * c, r and u carry ``after`` [missing_after]; d carries ``before`` [missing_before].
   With REPLICA IDENTITY DEFAULT PostgreSQL only logs key columns for deletes; if Debezium
   sent no ``before`` at all but the key is there, the key stands in for it;
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdc_core.errors import EnvelopeError
+from cdc_core.source_position import Order, source_order
 
 OPS = frozenset({"c", "u", "d", "r", "t"})
 ROW_OPS = frozenset({"c", "u", "r"})
@@ -43,6 +45,7 @@ class SourceInfo:
     lsn: int | None
     txid: int | None
     snapshot: str | None
+    order: Order | None = None  # the connector's ordered position (source_position.py)
 
     @property
     def qualified_table(self) -> str:
@@ -100,8 +103,9 @@ def parse_source(block: Any) -> SourceInfo:
     missing = [f for f in ("connector", "db", "schema", "table", "ts_ms") if block.get(f) is None]
     if missing:
         raise EnvelopeError(f"source block lacks {', '.join(missing)}", reason="missing_source")
+    connector = str(block["connector"])
     return SourceInfo(
-        connector=str(block["connector"]),
+        connector=connector,
         db=str(block["db"]),
         schema=str(block["schema"]),
         table=str(block["table"]),
@@ -109,6 +113,7 @@ def parse_source(block: Any) -> SourceInfo:
         lsn=_optional_int(block.get("lsn"), "source.lsn"),
         txid=_optional_int(block.get("txId"), "source.txId"),
         snapshot=normalise_snapshot(block.get("snapshot")),
+        order=source_order(connector, block),
     )
 
 

@@ -9,7 +9,10 @@ SHA-256 over a canonical JSON encoding of::
 
 * ``position`` is ``["lsn", lsn]`` for PostgreSQL: every row change has its own WAL
   position, and snapshot rows share one but differ by key.
-* Without an LSN (other connectors) it is ``["ts_txid", ts_ms, txid, row]``: ``row`` (the
+* Other connectors with an ordered position (source_position.py: MySQL/MariaDB binlog
+  file/pos/row, SQL Server LSNs, Oracle SCNs, MongoDB ts/ord) give ``["pos", [parts…]]``:
+  the position of one change, the same on every replay.
+* With neither (an unknown connector) it is ``["ts_txid", ts_ms, txid, row]``: ``row`` (the
   canonical row image) separates two changes to one row in one transaction, which share
   ts_ms and txid, while a replay still carries the identical image.
 * ``key`` is the primary key as ``[name, value]`` pairs sorted by name, so field order in
@@ -99,5 +102,7 @@ def _position(event: ChangeEvent) -> list[Any]:
     source = event.source
     if source.lsn is not None:
         return ["lsn", source.lsn]
+    if source.order is not None:
+        return ["pos", list(source.order)]
     image = event.after if event.after is not None else event.before
     return ["ts_txid", source.ts_ms, source.txid, canonical(image)]

@@ -22,7 +22,7 @@ from cdc_core.errors import EnvelopeError, SinkError
 from cdc_core.event_id import event_id, header_event_id
 from cdc_core.processed import RESERVED_NAMES, meta_typed_by, processed_meta
 from cdc_sink import fitcheck, pgvalues, typemap
-from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange
+from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange, position_key
 
 Format = Literal["processed", "debezium"]
 _PLACEHOLDER_SHAPES = typemap.PLACEHOLDER_SHAPES
@@ -131,9 +131,11 @@ class Decoder:
     def _from_processed(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
                         value: dict[str, Any]) -> Decoded:
         meta = processed_meta(value, typed=row.meta_typed)  # columns: _prepare skips the rest
+        lsn, ts_ms = meta.source_lsn, meta.source_ts_ms
+        order = None if lsn is None else (lsn,)
         change = self._change(raw, row, key, value, deleted=meta.deleted, op=meta.op,
                               eid=meta.event_id,
-                              position=Position(meta.source_lsn, meta.source_ts_ms))
+                              position=Position(lsn, ts_ms, position_key(order, ts_ms, raw.offset)))
         return Decoded(change, row, meta.source_ts_ms)
 
     def _from_debezium(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
@@ -143,7 +145,9 @@ class Decoder:
             raise EnvelopeError("truncate events are not applied to the warehouse",
                                 reason="truncate_not_supported")
         eid = event_id(event, header_event_id(raw.headers))
-        position = Position(event.source.lsn, event.source.ts_ms)
+        source = event.source
+        position = Position(source.lsn, source.ts_ms,
+                            position_key(source.order, source.ts_ms, raw.offset))
         change = self._change(raw, row, key, event.row, deleted=event.is_delete, op=event.op,
                               eid=eid, position=position)
         return Decoded(change, row, event.source.ts_ms)

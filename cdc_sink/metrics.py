@@ -37,6 +37,9 @@ class SinkMetrics:
         self.rows_skipped_stale = Counter(
             "cdc_sink_rows_skipped_stale", "Changes not newer than the stored row (no-op)",
             ["table"], registry=r)
+        self.position_ties = Counter(
+            "cdc_sink_position_ties", "Changes of one key that only the Kafka offset ordered "
+            "(no source position, equal commit time)", ["table"], registry=r)
         self.batch_duration = Histogram("cdc_sink_batch_duration_seconds",
                                         "Time to commit one batch", buckets=_BATCH_BUCKETS,
                                         registry=r)

@@ -215,7 +215,11 @@ class SinkService:
         started = time.monotonic()
         self.p.dead_letters.flush()
         collapsed = {t: collapse(c) for t, c in batch.changes.items()}
-        results = self._with_db(lambda conn: self._write(conn, batch, collapsed))
+        for table, folded in collapsed.items():
+            if folded.ties:
+                self.p.metrics.position_ties.labels(table).inc(folded.ties)
+        results = self._with_db(lambda conn: self._write(
+            conn, batch, {t: folded.changes for t, folded in collapsed.items()}))
         self.p.tables.committed()
         self._emit_lineage(batch, results)
         self._stored.update(batch.next_offsets)
@@ -286,6 +290,8 @@ class SinkService:
             m.rows_upserted.labels(table).inc(res.inserted + res.updated - res.deleted)
             m.rows_soft_deleted.labels(table).inc(res.deleted)
             m.rows_skipped_stale.labels(table).inc(res.skipped_stale)
+            if res.ties:
+                m.position_ties.labels(table).inc(res.ties)
         now = time.time()
         for table, stamps in batch.source_ts_ms.items():
             m.e2e_latency.observe_many((table,), [max(now - ts / 1000, 0.0) for ts in stamps])

@@ -9,9 +9,15 @@ The upsert of a batch is two set-based statements over a staging table filled by
    newer (the ordering guard). Rows inserted by step 1 have an equal position and are left
    alone, and a key inserted concurrently by another writer is handled by step 2, so no change
    is ever dropped by a conflict.
-Per column the update keeps the stored value for deletes (soft delete keeps the last known
-values), for unavailable values (Debezium's TOAST placeholder, or a column the writer schema
-lacked), and for carried values older than the stored row.
+Per column the update applies a carried value (collapse.py) only where its own position is
+newer than the stored row's, and otherwise keeps the stored value for deletes (soft delete
+keeps the last known values) and for unavailable values (Debezium's TOAST placeholder, or a
+column the writer schema lacked).
+
+Positions are compared as ``bytea`` (``model.position_key``): ``_source_position`` of the
+stored row against the staged ``__pos``. A row written before ``_source_position`` existed
+has only ``_source_lsn`` and ``_source_updated_at``; its key is rebuilt from them
+(``stored_key``), as the position of such a change is built in Python.
 """
 
 from __future__ import annotations
@@ -21,10 +27,10 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
-STAGING_META = ("__deleted", "__lsn", "__ts_ms", "__event_id", "__unavailable", "__carried",
-                "__carried_lsn", "__carried_ts")
-_STAGING_META_TYPES = ("boolean", "bigint", "bigint", "text", "text[]", "text[]",
-                       "bigint[]", "timestamptz[]")
+STAGING_META = ("__deleted", "__lsn", "__ts_ms", "__event_id", "__pos", "__unavailable",
+                "__carried", "__carried_pos")
+_STAGING_META_TYPES = ("boolean", "bigint", "bigint", "text", "bytea", "text[]", "text[]",
+                       "bytea[]")
 # The change's source commit time. Staged as epoch milliseconds: a timestamptz per row cost
 # ~2 us more to COPY (formatted by psycopg, parsed by PostgreSQL) than a bigint. Converted
 # exactly for any millisecond: whole seconds (an integer, exact as a double) plus the
@@ -55,10 +61,11 @@ class MetaNames:
     source_lsn: str = "_source_lsn"
     event_id: str = "_event_id"
     loaded_at: str = "_loaded_at"
+    source_position: str = "_source_position"
 
     def all(self) -> tuple[str, ...]:
         return (self.is_deleted, self.deleted_at, self.source_updated_at, self.source_lsn,
-                self.event_id, self.loaded_at)
+                self.event_id, self.loaded_at, self.source_position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +99,17 @@ def create_table(layout: TableLayout) -> sql.Composed:
     m = layout.meta
     meta = sql.SQL(
         "{} boolean not null default false, {} timestamptz, {} timestamptz, {} bigint, {} text, "
-        "{} timestamptz not null default now()").format(*(sql.Identifier(n) for n in m.all()))
+        "{} timestamptz not null default now(), {} bytea").format(
+        *(sql.Identifier(n) for n in m.all()))
     cols = sql.SQL(", ").join(_typed(c) for c in layout.columns)
     return sql.SQL("create table if not exists {} ({}, {}, primary key ({}))").format(
         layout.ident, cols, meta, _ids([c.name for c in layout.key]))
+
+
+def add_position_column(layout: TableLayout) -> sql.Composed:
+    """For a table created before ``_source_position`` existed (a no-op otherwise)."""
+    return sql.SQL("alter table if exists {} add column if not exists {} bytea").format(
+        layout.ident, sql.Identifier(layout.meta.source_position))
 
 
 def add_column(layout: TableLayout, col: Column) -> sql.Composed:
@@ -137,34 +151,52 @@ def copy_staging(layout: TableLayout, name: str) -> sql.Composed:
 def insert_new(layout: TableLayout, staging: str) -> sql.Composed:
     m = layout.meta
     data = tuple(c.name for c in layout.columns)
-    target = (*data, m.is_deleted, m.deleted_at, m.source_updated_at, m.source_lsn, m.event_id)
+    target = (*data, m.is_deleted, m.deleted_at, m.source_updated_at, m.source_lsn, m.event_id,
+              m.source_position)
     return sql.SQL(
         "insert into {} ({}) select {}, s.__deleted, case when s.__deleted then {ts} end, "
-        "{ts}, s.__lsn, s.__event_id from {} s on conflict ({}) do nothing "
-        "returning {} as applied_deleted").format(
+        "{ts}, s.__lsn, s.__event_id, s.__pos from {} s on conflict ({}) do nothing "
+        "returning {} as applied_deleted, false as applied_tie").format(
         layout.ident, _ids(target), _ids(data, "s"), sql.Identifier(staging),
         _ids([c.name for c in layout.key]), sql.Identifier(m.is_deleted), ts=_STAGED_TS)
 
 
-def newer(lsn_a: sql.Composable, ts_a: sql.Composable, lsn_b: sql.Composable,
-          ts_b: sql.Composable) -> sql.Composed:
-    """SQL twin of ``Position.newer_than``: LSN when both have one, else commit time."""
-    return sql.SQL("(case when {la} is not null and {lb} is not null then {la} > {lb} "
-                   "else coalesce({ta} > {tb}, {tb} is null) end)").format(
-        la=lsn_a, lb=lsn_b, ta=ts_a, tb=ts_b)
+def stored_key(meta: MetaNames, alias: str) -> sql.Composed:
+    """The stored row's position key: ``_source_position``, or for a row written before that
+    column existed, the key its LSN (ordered) or commit time (unordered, offset 0) gives."""
+    lsn, ts = sql.Identifier(alias, meta.source_lsn), sql.Identifier(alias, meta.source_updated_at)
+    return sql.SQL(
+        "coalesce({pos}, case when {lsn} is not null then '\\x01'::bytea || int8send({lsn}) "
+        "else '\\x00'::bytea || int8send(((extract(epoch from {ts}) * 1000)::bigint) "
+        "# (-9223372036854775807 - 1)) || '\\x0000000000000000'::bytea end)").format(
+        pos=sql.Identifier(alias, meta.source_position), lsn=lsn, ts=ts)
 
 
 def _value_update(layout: TableLayout, col: Column) -> sql.Composed:
     t, s, lit = sql.Identifier("t", col.name), sql.Identifier("s", col.name), sql.Literal(col.name)
-    idx = sql.SQL("array_position(s.__carried, {})").format(lit)
-    carried_newer = newer(sql.SQL("s.__carried_lsn[{}]").format(idx),
-                          sql.SQL("s.__carried_ts[{}]").format(idx),
-                          sql.Identifier("t", layout.meta.source_lsn),
-                          sql.Identifier("t", layout.meta.source_updated_at))
+    carried_pos = sql.SQL("s.__carried_pos[array_position(s.__carried, {})]").format(lit)
     return sql.SQL(
-        "{col} = case when s.__deleted or {lit} = any(s.__unavailable) then {t} "
-        "when {lit} = any(s.__carried) and not {carried_newer} then {t} else {s} end").format(
-        col=sql.Identifier(col.name), lit=lit, t=t, s=s, carried_newer=carried_newer)
+        "{col} = case when {lit} = any(s.__carried) then "
+        "(case when {carried_pos} > {stored} then {s} else {t} end) "
+        "when s.__deleted or {lit} = any(s.__unavailable) then {t} else {s} end").format(
+        col=sql.Identifier(col.name), lit=lit, t=t, s=s, carried_pos=carried_pos,
+        stored=stored_key(layout.meta, "t"))
+
+
+def _tie(layout: TableLayout) -> sql.Composed:
+    """Whether only the Kafka offset put the staged change after the stored one: read from
+    the statement's snapshot, which still holds the row as it was before the update."""
+    join = _key_join(layout, "o", "s")
+    return sql.SQL(
+        "(get_byte(s.__pos, 0) = 0 and substr(s.__pos, 1, 9) = "
+        "(select substr({old}, 1, 9) from {table} o where {join}))").format(
+        old=stored_key(layout.meta, "o"), table=layout.ident, join=join)
+
+
+def _key_join(layout: TableLayout, left: str, right: str) -> sql.Composed:
+    return sql.SQL(" and ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(left, c.name), sql.Identifier(right, c.name))
+        for c in layout.key)
 
 
 def update_existing(layout: TableLayout, staging: str) -> sql.Composed:
@@ -176,19 +208,18 @@ def update_existing(layout: TableLayout, staging: str) -> sql.Composed:
              sql.SQL("{} = {}").format(sql.Identifier(m.source_updated_at), _STAGED_TS),
              sql.SQL("{} = s.__lsn").format(sql.Identifier(m.source_lsn)),
              sql.SQL("{} = s.__event_id").format(sql.Identifier(m.event_id)),
+             sql.SQL("{} = s.__pos").format(sql.Identifier(m.source_position)),
              sql.SQL("{} = now()").format(sql.Identifier(m.loaded_at))]
-    join = sql.SQL(" and ").join(
-        sql.SQL("{} = {}").format(sql.Identifier("t", c.name), sql.Identifier("s", c.name))
-        for c in layout.key)
-    guard = newer(sql.SQL("s.__lsn"), _STAGED_TS,
-                  sql.Identifier("t", m.source_lsn), sql.Identifier("t", m.source_updated_at))
-    return sql.SQL("update {} as t set {} from {} s where {} and {} "
-                   "returning s.__deleted as applied_deleted").format(
-        layout.ident, sql.SQL(", ").join(sets), sql.Identifier(staging), join, guard)
+    return sql.SQL("update {} as t set {} from {} s where {} and s.__pos > {} "
+                   "returning s.__deleted as applied_deleted, {} as applied_tie").format(
+        layout.ident, sql.SQL(", ").join(sets), sql.Identifier(staging),
+        _key_join(layout, "t", "s"), stored_key(m, "t"), _tie(layout))
 
 
 def counted(applying: sql.Composed) -> sql.Composed:
-    """(rows applied, of them deletes) of ``insert_new``/``update_existing``, counted by
-    the server instead of sending the client a row per change."""
-    return sql.SQL("with applied as ({}) select count(*), "
-                   "count(*) filter (where applied_deleted) from applied").format(applying)
+    """(rows applied, of them deletes, of them ordered by the Kafka offset alone) of
+    ``insert_new``/``update_existing``, counted by the server instead of sending the client
+    a row per change."""
+    return sql.SQL("with applied as ({}) select count(*), count(*) filter "
+                   "(where applied_deleted), count(*) filter (where applied_tie) "
+                   "from applied").format(applying)

@@ -93,6 +93,8 @@ class Tables:
         for name, keys, cols, halted in rows:
             columns = [evolution.Column(**c) for c in cols]
             self._state[name] = TableState(tuple(keys), columns, halted)
+            conn.execute(sqlbuild.add_position_column(
+                self._state[name].layout(self.schema, name, self.meta)))
             if halted:
                 self._metrics.table_halted.labels(name, "halted").set(1)
 

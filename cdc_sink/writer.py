@@ -10,7 +10,6 @@ the dead-letter topic; everything else is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -19,11 +18,7 @@ from psycopg import sql
 from cdc_sink import sqlbuild
 from cdc_sink.model import SinkChange
 from cdc_sink.sqlbuild import TableLayout
-
-# An empty array as COPY text: psycopg dumps a Python list through its (pure Python)
-# array dumper, about a tenth of the sink's time when every row carried four of them.
-EMPTY_ARRAY = "{}"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from cdc_sink.staging import staging_row
 
 
 @dataclass
@@ -35,33 +30,13 @@ class TableResult:
     deleted: int = 0
     skipped_stale: int = 0
     rejected: list[tuple[SinkChange, str]] = field(default_factory=list)
+    ties: int = 0  # updates only the Kafka offset ordered after the stored row
 
     def merge(self, other: TableResult) -> TableResult:
         return TableResult(self.inserted + other.inserted, self.updated + other.updated,
                            self.deleted + other.deleted,
                            self.skipped_stale + other.skipped_stale,
-                           self.rejected + other.rejected)
-
-
-def _ts(ms: int) -> datetime:
-    """Exact for any millisecond (``fromtimestamp(ms / 1000)`` goes through a double)."""
-    return _EPOCH + timedelta(milliseconds=ms)
-
-
-def staging_row(layout: TableLayout, change: SinkChange) -> tuple[Any, ...]:
-    """One COPY row: key, values (None where unknown), then the staging metadata."""
-    values = [None if c.name in change.unavailable else change.columns.get(c.name)
-              for c in layout.values]
-    absent = [c.name for c in layout.values
-              if c.name not in change.columns and c.name not in change.unavailable]
-    head = (*change.key, *values, change.deleted, change.position.lsn,
-            change.position.ts_ms, change.event_id,
-            sorted(change.unavailable) + absent or EMPTY_ARRAY)
-    if not change.carried:  # the common case: COPY's text for an empty array, not a list
-        return (*head, EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_ARRAY)
-    carried = list(change.carried.items())
-    return (*head, [name for name, _ in carried], [p.lsn for _, p in carried],
-            [_ts(p.ts_ms) for _, p in carried])
+                           self.rejected + other.rejected, self.ties + other.ties)
 
 
 def _write(conn: psycopg.Connection[Any], layout: TableLayout,
@@ -73,16 +48,16 @@ def _write(conn: psycopg.Connection[Any], layout: TableLayout,
         with cur.copy(sqlbuild.copy_staging(layout, staging)) as copy:
             for change in changes:
                 copy.write_row(staging_row(layout, change))
-        inserted, inserted_deleted = _counts(cur, sqlbuild.insert_new(layout, staging))
+        inserted, inserted_deleted, _ = _counts(cur, sqlbuild.insert_new(layout, staging))
         cur.execute(sqlbuild.PROBE_BY_KEY)
-        updated, updated_deleted = _counts(cur, sqlbuild.update_existing(layout, staging))
+        updated, updated_deleted, ties = _counts(cur, sqlbuild.update_existing(layout, staging))
     return TableResult(inserted, updated, inserted_deleted + updated_deleted,
-                       len(changes) - inserted - updated)
+                       len(changes) - inserted - updated, ties=ties)
 
 
-def _counts(cur: psycopg.Cursor[Any], applying: sql.Composed) -> tuple[int, int]:
-    [(applied, deleted)] = cur.execute(sqlbuild.counted(applying)).fetchall()
-    return int(applied), int(deleted)
+def _counts(cur: psycopg.Cursor[Any], applying: sql.Composed) -> tuple[int, int, int]:
+    [(applied, deleted, ties)] = cur.execute(sqlbuild.counted(applying)).fetchall()
+    return int(applied), int(deleted), int(ties)
 
 
 def write_table(conn: psycopg.Connection[Any], layout: TableLayout,

@@ -48,7 +48,7 @@ def rows(conn: Any, schema: str) -> dict[int, tuple[Any, ...]]:
 
 
 def apply(conn: Any, schema: str, changes: list[SinkChange]) -> Any:
-    result = write_table(conn, layout(schema), collapse(changes))
+    result = write_table(conn, layout(schema), collapse(changes).changes)
     conn.commit()
     return result
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import debezium_samples as ds
 import pytest
 
-from cdc_core.envelope import ChangeEvent, parse_envelope
+from cdc_core.envelope import ChangeEvent, parse_envelope, parse_source
 from cdc_core.event_id import canonical, canonical_key, event_id, header_event_id
 
 UPDATE = parse_envelope(ds.KEY, ds.UPDATE)
@@ -48,7 +48,7 @@ def test_key_field_order_is_irrelevant() -> None:
 
 
 def test_fallback_without_lsn_uses_ts_txid_and_row() -> None:
-    no_lsn = replace(UPDATE, source=replace(UPDATE.source, lsn=None))
+    no_lsn = replace(UPDATE, source=replace(UPDATE.source, lsn=None, order=None))
     assert event_id(no_lsn) == event_id(replace(no_lsn))
     assert event_id(no_lsn) != event_id(UPDATE)
     # two updates of one row in one transaction: same ts_ms and txid, different images
@@ -119,3 +119,14 @@ def test_deterministic_across_processes() -> None:
         for seed in ("1", "2")
     }
     assert ids == {event_id(UPDATE)}
+
+
+def test_other_connectors_use_their_source_position_not_the_row_image() -> None:
+    mysql = parse_source({"connector": "mysql", "db": "inventory", "schema": "inventory",
+                          "table": "orders", "ts_ms": 1732440000000, "file": "mysql-bin.000003",
+                          "pos": 154, "row": 0})
+    event = replace(UPDATE, source=mysql)
+    # the same image at another binlog position is another change (x=1 -> 2 -> 1 -> 2)
+    later = replace(event, source=replace(mysql, order=(3, 154, 1)))
+    assert event_id(event) != event_id(later)
+    assert event_id(event) == event_id(replace(event, after=ds.row(status="other")))

@@ -1,12 +1,12 @@
-"""cdc_sink.collapse: one change per key, newest by source position, TOAST carry-forward."""
+"""cdc_sink.collapse: one change per key, as applying them one by one would leave the row."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
-from cdc_sink.collapse import collapse
-from cdc_sink.model import KafkaCoordinates, Position, SinkChange
+from cdc_sink import collapse as collapsing
+from cdc_sink.model import KafkaCoordinates, Position, SinkChange, position_key
 
 _offsets = itertools.count()
 
@@ -20,16 +20,21 @@ def change(key: int, lsn: int | None, *, table: str = "orders", ts_ms: int | Non
                       KafkaCoordinates("t", 0, next(_offsets)), unavailable)
 
 
+def collapse(changes: Any) -> list[SinkChange]:
+    return collapsing.collapse(changes).changes
+
+
 def test_newest_by_position_wins_whatever_the_arrival_order() -> None:
     a, b, c = change(1, 10, v="a"), change(1, 30, v="c"), change(1, 20, v="b")
     for order in itertools.permutations([a, b, c]):
-        assert collapse(order) == [b]
+        (out,) = collapse(order)
+        assert (out.columns, out.position, out.event_id) == (b.columns, b.position, b.event_id)
 
 
 def test_commit_time_orders_when_a_position_lacks_an_lsn() -> None:
     old, new = change(1, None, ts_ms=100, v="old"), change(1, None, ts_ms=200, v="new")
     assert collapse([new, old]) == [new]
-    assert collapse([old, new]) == [new]
+    assert collapse([old, new])[0].columns == new.columns
 
 
 def test_equal_positions_are_duplicates_collapsed_to_one() -> None:
@@ -50,7 +55,7 @@ def test_unavailable_column_is_carried_from_the_newest_older_live_change() -> No
     oldest = change(1, 10, body="v1", note="n1")
     older = change(1, 20, body="v2", note="n2")
     newest = change(1, 30, unavailable=frozenset({"body"}), note="n3")
-    for order in itertools.permutations([oldest, older, newest]):
+    for order in ([oldest, older, newest], [older, oldest, newest]):
         (out,) = collapse(order)
         assert out.columns == {"id": 1, "body": "v2", "note": "n3"}
         assert out.position == Position(30, 30)
@@ -62,7 +67,7 @@ def test_carry_skips_older_changes_where_the_column_was_unavailable_too() -> Non
     base = change(1, 10, body="v1")
     middle = change(1, 20, unavailable=frozenset({"body"}))
     newest = change(1, 30, unavailable=frozenset({"body"}))
-    (out,) = collapse([newest, base, middle])
+    (out,) = collapse([base, middle, newest])
     assert out.columns["body"] == "v1"
     assert out.carried == {"body": Position(10, 10)}
     assert out.unavailable == frozenset()
@@ -71,29 +76,67 @@ def test_carry_skips_older_changes_where_the_column_was_unavailable_too() -> Non
 def test_no_older_value_leaves_the_column_unavailable() -> None:
     older = change(1, 10, note="n1")
     newest = change(1, 20, unavailable=frozenset({"body"}), note="n2")
-    (out,) = collapse([newest, older])
+    (out,) = collapse([older, newest])
     assert out.unavailable == frozenset({"body"})
     assert "body" not in out.columns
     assert out.carried == {}
 
 
-def test_values_are_not_carried_across_a_delete() -> None:
+def test_a_late_older_change_is_skipped_as_one_batch_per_change_would() -> None:
+    older = change(1, 20, body="v2")
+    newest = change(1, 30, unavailable=frozenset({"body"}), note="n3")
+    (out,) = collapse([newest, older])  # applied one by one, the late one is stale
+    assert out.unavailable == frozenset({"body"})
+    assert out.carried == {}
+
+
+def test_a_delete_keeps_the_values_of_the_changes_before_it_in_its_batch() -> None:
+    """Defect: a key-only (REPLICA IDENTITY DEFAULT) delete lost the batch's earlier update."""
+    created = change(2, 200, status="new", amount=5)
+    delete = change(2, 300, deleted=True, status=None, amount=None)
+    (out,) = collapse([created, delete])
+    assert out.deleted and out.position == Position(300, 300)
+    assert out.columns == {"id": 2, "status": "new", "amount": 5}
+    assert out.carried == {"id": Position(200, 200), "status": Position(200, 200),
+                           "amount": Position(200, 200)}
+
+
+def test_values_before_a_delete_survive_into_a_revival_lacking_them() -> None:
     live = change(1, 10, body="before delete")
     delete = change(1, 20, deleted=True)
     revived = change(1, 30, unavailable=frozenset({"body"}), note="after")
-    for order in itertools.permutations([live, delete, revived]):
-        (out,) = collapse(order)
-        assert out.position == Position(30, 30)
-        assert "body" not in out.columns
-        assert out.unavailable == frozenset({"body"})
-        assert out.carried == {}
+    (out,) = collapse([live, delete, revived])
+    assert out.position == Position(30, 30)
+    assert out.columns["body"] == "before delete"
+    assert out.carried["body"] == Position(10, 10)
 
 
-def test_a_newest_delete_is_taken_as_is() -> None:
-    live = change(1, 10, body="x")
-    delete = change(1, 20, deleted=True, unavailable=frozenset({"body"}))
-    (out,) = collapse([delete, live])
-    assert out is delete
+def test_a_first_delete_image_is_only_a_new_rows_fallback() -> None:
+    delete = change(1, 20, deleted=True, body="image")
+    revived = change(1, 30, unavailable=frozenset({"body"}), note="after")
+    (out,) = collapse([delete, revived])
+    assert out.columns["body"] == "image"  # what a key never seen is inserted with
+    assert "body" in out.unavailable and "body" not in out.carried  # a stored row keeps its own
+
+
+def test_a_column_an_older_writer_schema_lacks_is_carried_from_the_newer_schema() -> None:
+    """Defect: v2 (id, a, b) then v1 (id, a) in one batch nulled b."""
+    v2 = change(1, 200, a=6, b="new")
+    v1 = change(1, 300, a=7)
+    (out,) = collapse([v2, v1])
+    assert out.columns == {"id": 1, "a": 7, "b": "new"}
+    assert out.carried == {"b": Position(200, 200)}
+
+
+def test_equal_commit_times_without_source_positions_are_ordered_by_kafka_offset() -> None:
+    """Defect: with no LSN and equal ts_ms the second of two different updates was dropped."""
+    def at(offset: int, value: str) -> SinkChange:
+        return SinkChange("t", (1,), {"id": 1, "v": value}, False, "u", f"e{value}",
+                          Position(None, 2000, position_key(None, 2000, offset)),
+                          KafkaCoordinates("t", 0, offset))
+    folded = collapsing.collapse([at(1, "v1"), at(2, "v2"), at(3, "v3")])
+    assert [c.columns["v"] for c in folded.changes] == ["v3"]
+    assert folded.ties == 2
 
 
 def test_keys_of_different_tables_do_not_mix() -> None:
@@ -103,7 +146,7 @@ def test_keys_of_different_tables_do_not_mix() -> None:
     out = collapse([orders, customers, toast])
     assert len(out) == 2
     by_table = {c.table: c for c in out}
-    assert by_table["orders"] is orders
+    assert by_table["orders"] is orders  # a key's only change is passed through as is
     assert by_table["customers"].columns["v"] == "customer"  # not "order"
     assert by_table["customers"].carried == {"v": Position(10, 10)}
 

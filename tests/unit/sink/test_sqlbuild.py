@@ -92,14 +92,17 @@ def test_update_guards_on_position_and_uses_the_column_name_as_a_literal() -> No
     assert f"{LITERAL} = any(s.__unavailable)" in rendered
     assert 'from "stage" s where "t"."id" = "s"."id"' in rendered
     assert '"s"."id"' in rendered and "s.__lsn" in rendered
-    assert rendered.endswith("returning s.__deleted as applied_deleted")
+    assert "and s.__pos > coalesce(\"t\".\"_source_position\"" in rendered
+    assert "returning s.__deleted as applied_deleted, " in rendered
+    assert rendered.endswith("as applied_tie")
 
 
 def test_applied_rows_are_counted_by_the_server() -> None:
     rendered = text(sqlbuild.counted(sqlbuild.insert_new(layout(), "stage")))
     assert rendered.startswith("with applied as (insert into ")
-    assert rendered.endswith("returning \"is_deleted\" as applied_deleted) select count(*), "
-                             "count(*) filter (where applied_deleted) from applied")
+    assert rendered.endswith("returning \"is_deleted\" as applied_deleted, false as applied_tie) "
+                             "select count(*), count(*) filter (where applied_deleted), "
+                             "count(*) filter (where applied_tie) from applied")
 
 
 def test_copy_lists_staging_metadata_after_the_columns() -> None:
@@ -120,4 +123,4 @@ def test_staging_name_is_per_table_and_column_set() -> None:
 
 def test_meta_names_all_in_design_order() -> None:
     assert MetaNames().all() == ("is_deleted", "deleted_at", "_source_updated_at",
-                                 "_source_lsn", "_event_id", "_loaded_at")
+                                 "_source_lsn", "_event_id", "_loaded_at", "_source_position")
