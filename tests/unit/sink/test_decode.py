@@ -54,7 +54,7 @@ def decoder(fmt: str = "auto") -> Decoder:
     return Decoder(fetch, lambda _topic: fmt)
 
 
-def envelope(op: str = "u", lsn: int = 5000, **after: Any) -> dict[str, Any]:
+def envelope(op: str = "u", lsn: int | None = 5000, **after: Any) -> dict[str, Any]:
     row = {"id": 7, "body": "text", "total": Decimal("12.50"), **after}
     source = {"connector": "postgresql", "db": "shop", "schema": "public", "table": "orders",
               "ts_ms": 1_790_000_000_000, "snapshot": "false", "txId": 77, "lsn": lsn}
@@ -238,3 +238,23 @@ def test_row_schema_is_cached_per_topic_and_id_pair() -> None:
     second = d.decode(message(processed_bytes(), offset=2))
     assert first is not None and second is not None
     assert first.schema is second.schema
+
+
+def test_without_a_source_position_the_kafka_offset_orders_equal_commit_times() -> None:
+    def at(offset: int) -> Position:
+        value = AvroEncoder(3, ENVELOPE).encode(envelope(lsn=None))
+        decoded = decoder().decode(message(value, topic=DEBEZIUM_TOPIC, offset=offset))
+        assert decoded is not None
+        return decoded.change.position
+
+    first, second = at(42), at(43)
+    assert (first.lsn, first.ts_ms) == (None, 1_790_000_000_000)
+    assert second.newer_than(first) and not first.newer_than(second)
+    assert second.tied_with(first)
+
+
+def test_the_processed_records_lsn_orders_it_as_the_raw_envelopes_does() -> None:
+    raw = decoder().decode(message(debezium_bytes(), topic=DEBEZIUM_TOPIC, offset=1))
+    flat = decoder().decode(message(processed_bytes(), offset=2))
+    assert raw is not None and flat is not None
+    assert raw.change.position.key == flat.change.position.key  # offsets play no part
