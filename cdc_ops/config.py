@@ -12,6 +12,7 @@ errors naming the key; the SASL password comes from env or a mounted file, never
     interval_s: 15
     topic_pattern: '(cdc|processed)\\..*'  # default: every topic not starting with _
     freshness_sink_config: /etc/cdc/sink.yaml   # optional: also export table freshness
+    connect: {url: http://connect:8083}         # optional: also export connector/task health
     http: {port: 9109}
 """
 
@@ -48,6 +49,15 @@ class KafkaClientConfig(BaseModel):
         return conf
 
 
+class ConnectConfig(BaseModel):
+    """Kafka Connect's REST API (no ``url``: health not exported); ``connectors`` empty =
+    every connector Connect runs."""
+
+    model_config = _STRICT
+    url: str | None = None
+    connectors: tuple[str, ...] = ()
+
+
 class ExporterConfig(LayeredSettings):
     """The whole lag-exporter configuration (see module docstring)."""
 
@@ -58,6 +68,7 @@ class ExporterConfig(LayeredSettings):
     interval_s: float = Field(default=15.0, gt=0)
     topic_pattern: str = r"[^_].*"  # topics whose committed offsets are read (not internal)
     freshness_sink_config: Path | None = None
+    connect: ConnectConfig = ConnectConfig()
     http: HttpConfig = HttpConfig(port=DEFAULT_PORT)
 
 

@@ -1,4 +1,5 @@
-"""Wiring of ``cdc lag-exporter``: exporter, optional freshness, HTTP endpoints.
+"""Wiring of ``cdc lag-exporter``: exporter, optional freshness and Connect health, HTTP
+endpoints.
 
 Reuses the sink's HTTP server so /metrics, /healthz and /readyz behave alike: live while the
 measuring loop turns, ready once a first pass has completed.
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from cdc_ops.config import ExporterConfig
+from cdc_ops.connect_health import ConnectMetrics, ConnectStatusReader
 from cdc_ops.freshness import FreshnessMetrics, check
 from cdc_ops.lag_exporter import LagExporter
 from cdc_sink.config import load as load_sink_config
@@ -37,17 +39,36 @@ def freshness_pass(config: ExporterConfig, registry: CollectorRegistry
     return refresh
 
 
+def connect_pass(config: ExporterConfig, registry: CollectorRegistry
+                 ) -> Callable[[], None] | None:
+    """A callable refreshing the Connect health gauges, when the config names Connect."""
+    if config.connect.url is None:
+        return None
+    reader, wanted = ConnectStatusReader(config.connect.url), config.connect.connectors
+    metrics = ConnectMetrics(registry)
+
+    def refresh() -> None:
+        try:
+            metrics.publish(reader.read(wanted))
+        except Exception as exc:  # Connect down must not stop lag measurement
+            metrics.errors.inc()
+            log.warning("Connect status not read: %s", exc)
+
+    return refresh
+
+
 def serve_exporter(config: ExporterConfig, install_stop: Callable[[Callable[..., None]], None]
                    ) -> int:
     """Run until stopped; returns the process exit code."""
     registry = CollectorRegistry()
     exporter = LagExporter(config, registry)
     health = Health(stall_after_s=max(120.0, 4 * config.interval_s))
-    also = freshness_pass(config, registry)
+    extras = [p for p in (freshness_pass(config, registry), connect_pass(config, registry))
+              if p is not None]
 
     def after_pass() -> None:
-        if also is not None:
-            also()
+        for extra in extras:
+            extra()
         health.beat()
         health.set_ready(True)
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from cdc_cli.main import build_parser
 from cdc_ops.config import DEFAULT_PORT, ExporterConfig
 from cdc_ops.config import load as load_exporter
+from cdc_ops.connect_health import ConnectMetrics
 from cdc_ops.freshness import FreshnessMetrics
 from cdc_ops.k8s_rules import prometheus_rule
 from cdc_ops.lag_exporter import LagMetrics
@@ -42,10 +43,12 @@ SUFFIXES = {"counter": ("_total", "_created"), "gauge": ("",),
 
 
 def _families() -> set[str]:
-    """Every sample name the code can expose (sink, lag exporter, freshness)."""
-    registries = [SinkMetrics().registry, CollectorRegistry(), CollectorRegistry()]
+    """Every sample name the code can expose (sink, lag exporter, freshness, Connect)."""
+    registries = [SinkMetrics().registry, CollectorRegistry(), CollectorRegistry(),
+                  CollectorRegistry()]
     LagMetrics(registries[1])
     FreshnessMetrics(registries[2])
+    ConnectMetrics(registries[3])
     return {m.name + s for r in registries for m in r.collect() for s in SUFFIXES[m.type]}
 
 
