@@ -11,6 +11,7 @@ from cdc_demo.source import TABLES
 
 if TYPE_CHECKING:
     from cdc_demo.demo import DemoOptions
+    from cdc_demo.verify import Health
 
     _Sub = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -61,6 +62,10 @@ def _add_verify_parser(subparsers: _Sub) -> None:
     cmd.add_argument("--tables", nargs="+", default=list(TABLES))
     cmd.add_argument("--wait", type=float, default=0.0,
                      help="retry for up to this many seconds until converged")
+    cmd.add_argument("--connect-url", help="Kafka Connect REST API: also report a FAILED "
+                     "connector or task of --connector (and stop waiting on it)")
+    cmd.add_argument("--connector", action="append", default=[],
+                     help="connector feeding these tables (repeatable; needs --connect-url)")
     cmd.set_defaults(handler=_verify)
 
 
@@ -109,10 +114,22 @@ def _verify(args: argparse.Namespace) -> int:
 
     report = wait_converged(Side(args.source_dsn, args.source_schema),
                             Side(args.warehouse_dsn, args.warehouse_schema), args.tables,
-                            timeout_s=args.wait)
+                            timeout_s=args.wait, health=_connector_health(args))
     for t in report.tables:
         print(f"{t.table:<14} source {t.source_rows:>7}  live {t.warehouse_live:>7}  "
               f"deleted {t.warehouse_deleted:>7}  mismatches {t.mismatch_count}")
         print("".join(f"    {m}\n" for m in t.mismatches), end="")
+    if report.pipeline_failure is not None:
+        print(f"PIPELINE FAILURE: {report.pipeline_failure}")
     print("CONVERGED" if report.converged else "DIVERGED", file=sys.stdout)
     return 0 if report.converged else 1
+
+
+def _connector_health(args: argparse.Namespace) -> Health | None:
+    """The first FAILED connector or task among ``--connector``, when Connect is named."""
+    if not args.connect_url or not args.connector:
+        return None
+    from cdc_demo.connector import Connect
+
+    connect = Connect(args.connect_url)
+    return lambda: next((f for f in map(connect.failure, args.connector) if f), None)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from cdc_ops.connect_health import describe_failure, parse_one
 from cdc_stack.connect import converter_config
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy/local/connectors/shop-postgres.json"
@@ -121,6 +122,19 @@ class Connect:
                 return
             time.sleep(0.5)
         raise ConnectorError(f"{name} not RUNNING after {timeout_s:.0f}s: {self.state(name)}")
+
+    def failure(self, name: str) -> str | None:
+        """Why the connector captures nothing (it or a task is ``FAILED``), else None.
+        Unreachable, starting or rebalancing is not a failure: Connect recovers from those."""
+        try:
+            response = self._http.get(f"{self.url}/connectors/{name}/status")
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        status = parse_one(name, response.json())
+        states = (status.state, *(t.state for t in status.tasks))
+        return describe_failure(status) if "FAILED" in states else None
 
     def delete(self, name: str) -> None:
         """Remove the connector (missing is fine: deleting is idempotent)."""

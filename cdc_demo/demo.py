@@ -94,6 +94,8 @@ def warm_up(pipe: Pipeline) -> None:
     """Wait until the initial snapshot is in the warehouse: latency figures then measure the
     running pipeline, not the start-up of the Flink mini-cluster."""
     report = pipe.wait_converged(timeout_s=300)
+    if report.pipeline_failure is not None:
+        raise RuntimeError(f"the initial snapshot did not arrive: {report.pipeline_failure}")
     if not report.converged:
         raise RuntimeError(f"the initial snapshot did not arrive: {report.mismatches} "
                            f"mismatches; see {pipe.work_dir / 'logs'}")

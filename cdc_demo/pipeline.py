@@ -109,9 +109,11 @@ class Pipeline:
     # -- convergence and teardown -----------------------------------------------------------
     def wait_converged(self, expected_deleted: dict[str, set[Key]] | None = None,
                        timeout_s: float = 180.0) -> VerifyReport:
+        connect = connector.Connect(self.endpoints.connect_url)
         return wait_converged(Side(self.source_dsn, "public"),
                               Side(self.endpoints.postgres_dsn, self.names.target_schema),
-                              source.TABLES, expected_deleted, timeout_s=timeout_s)
+                              source.TABLES, expected_deleted, timeout_s=timeout_s,
+                              health=lambda: connect.failure(self.names.connector))
 
     def stop_services(self) -> None:
         """Graceful stop of the sink, then the job (the sink finishes its batch first)."""

@@ -29,6 +29,7 @@ def summary(report: VerifyReport, figures: RunFigures) -> dict[str, Any]:
     lat = figures.latencies_s
     return {
         "converged": report.converged, "mismatches": report.mismatches,
+        "pipeline_failure": report.pipeline_failure,
         "changes": figures.changes,
         "changes_per_s": round(figures.changes / figures.load_seconds, 1)
         if figures.load_seconds else 0.0,
@@ -47,6 +48,8 @@ def render(report: VerifyReport, figures: RunFigures) -> str:
         lines.append(f"{t.table:<12} {t.source_rows:>8} {t.warehouse_live:>8} "
                      f"{t.warehouse_deleted:>8} {t.mismatch_count:>10}")
         lines += [f"    {m}" for m in t.mismatches]
+    if report.pipeline_failure is not None:
+        lines += ["", f"PIPELINE FAILURE: {report.pipeline_failure}"]
     figures_dict = summary(report, figures)
     lines += ["", *(f"{k:<20} {v}" for k, v in figures_dict.items()), "",
               json.dumps(figures_dict)]

@@ -4,15 +4,16 @@ Works against any two PostgreSQL databases (the demo's, a test's, production's):
 source tables' primary keys come from the catalog, every source column is compared.
 Reads take a consistent snapshot per side (``repeatable read``); against a live source
 the result is a point-in-time comparison, so wait for quiescence or expect in-flight
-changes to show up as differences.
+changes to show up as differences. Waiting also asks ``health`` (e.g. the connector's
+status) on every round: a failed Debezium task never converges, so it ends the wait at once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -36,15 +37,20 @@ class Side:
     schema: str
 
 
+Health = Callable[[], str | None]  # why changes stop flowing, or None while they flow
+
+
 @dataclass(frozen=True)
 class VerifyReport:
-    """Per-table results; converged when no table has a mismatch."""
+    """Per-table results; converged when no table has a mismatch and nothing upstream
+    (``pipeline_failure``: a failed connector task) stops changes from arriving."""
 
     tables: tuple[TableResult, ...]
+    pipeline_failure: str | None = None
 
     @property
     def converged(self) -> bool:
-        return all(t.mismatch_count == 0 for t in self.tables)
+        return self.pipeline_failure is None and all(t.mismatch_count == 0 for t in self.tables)
 
     @property
     def mismatches(self) -> int:
@@ -67,14 +73,22 @@ def verify(source: Side, warehouse: Side, tables: Iterable[str],
 
 def wait_converged(source: Side, warehouse: Side, tables: Iterable[str],
                    expected_deleted: Mapping[str, Iterable[Key]] | None = None, *,
-                   timeout_s: float = 180.0, every_s: float = 2.0) -> VerifyReport:
-    """Verify repeatedly until converged or ``timeout_s``; return the last report."""
+                   timeout_s: float = 180.0, every_s: float = 2.0,
+                   health: Health | None = None) -> VerifyReport:
+    """Verify repeatedly until converged, ``health`` reports a failure, or ``timeout_s``;
+    return the last report."""
     names = list(tables)
     deadline = time.monotonic() + timeout_s
-    report = verify(source, warehouse, names, expected_deleted)
-    while not report.converged and time.monotonic() < deadline:
-        time.sleep(every_s)
+
+    def check() -> VerifyReport:
         report = verify(source, warehouse, names, expected_deleted)
+        return replace(report, pipeline_failure=health()) if health is not None else report
+
+    report = check()
+    while not report.converged and report.pipeline_failure is None \
+            and time.monotonic() < deadline:
+        time.sleep(every_s)
+        report = check()
     return report
 
 
