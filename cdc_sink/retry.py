@@ -16,29 +16,22 @@ from typing import TypeVar
 
 import httpx
 import httpx2
-import psycopg
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
+from cdc_sink import pgerrors
 from cdc_sink.errors import RetriesExhausted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-RETRYABLE: tuple[type[BaseException], ...] = (
-    psycopg.OperationalError,  # server down, connection reset, admin shutdown
-    psycopg.errors.SerializationFailure,
-    psycopg.errors.DeadlockDetected,
-    psycopg.errors.LockNotAvailable,
-    psycopg.InterfaceError,  # the connection object is closed
-)
-
 
 def kind_of(exc: BaseException) -> str:
     return type(exc).__name__
 
 
 def warehouse_unavailable(exc: BaseException) -> bool:
-    return isinstance(exc, RETRYABLE)
+    """A transient PostgreSQL error by its SQLSTATE (pgerrors.py), not by psycopg's class:
+    ``54001`` is an ``OperationalError`` too, and retrying it repeats the refusal."""
+    return pgerrors.classify(exc) == "transient"
 
 
 def registry_unavailable(exc: BaseException) -> bool:

@@ -38,6 +38,7 @@ from cdc_sink.lag import LagProbe
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.model import RawMessage, SinkChange
 from cdc_sink.quality import QualityGate
+from cdc_sink.refetch import refetch
 from cdc_sink.retry import kind_of, with_retries
 from cdc_sink.tables import Tables
 from cdc_sink.writer import TableResult, write_table
@@ -55,6 +56,10 @@ def headers_of(msg: Message) -> tuple[tuple[str, bytes | None], ...]:
         return ()
     pairs = raw.items() if isinstance(raw, dict) else raw
     return tuple((k, v.encode() if isinstance(v, str) else v) for k, v in pairs)
+
+
+def _coordinates(change: SinkChange) -> tuple[str, int, int]:
+    return change.origin.topic, change.origin.partition, change.origin.offset
 
 
 def client_config(consumer_config: dict[str, Any]) -> dict[str, Any]:
@@ -231,35 +236,36 @@ class SinkService:
                collapsed: dict[str, list[SinkChange]]) -> dict[str, TableResult]:
         with conn.transaction():
             self.p.tables.write_pending(conn)
-            results = {t: write_table(conn, batch.layouts[t], changes)
+            results = {t: self._write_table(conn, batch, t, changes)
                        for t, changes in collapsed.items()}
             rejected = [r for res in results.values() for r in res.rejected]
-            for change, reason in rejected:
-                self._dead_letter_rejected(change, reason)
             if rejected:
+                self._dead_letter_rejected(rejected)
                 self.p.dead_letters.flush()
             offsets.write(conn, self.p.target_schema, self.group, batch.next_offsets)
         return results
 
-    def _dead_letter_rejected(self, change: SinkChange, reason: str) -> None:
-        origin = change.origin
-        raw = self._refetch(origin.topic, origin.partition, origin.offset)
-        error = SinkError(f"{change.table}: PostgreSQL refused the row ({reason})",
-                          reason=reason)
-        self.p.dead_letters.send(raw, error)
+    def _write_table(self, conn: psycopg.Connection[Any], batch: Batch, table: str,
+                     changes: list[SinkChange]) -> TableResult:
+        """One table's write; a table PostgreSQL refuses (pgerrors "schema") halts, and all
+        of its records in the batch, not only the newest per key, go to the DLQ."""
+        tables = self.p.tables
+        if tables.refusal(table) is None:
+            result = write_table(conn, batch.layouts[table], changes)
+            if result.refused is None:
+                return result
+            tables.refuse(table, *result.refused)
+            tables.persist(conn, table)
+        reason = tables.refusal(table) or "schema_rejected"
+        return TableResult(rejected=[(change, reason) for change in batch.changes[table]])
 
-    def _refetch(self, topic: str, partition: int, offset: int) -> RawMessage:
-        """The original bytes of a refused change (rare: only for values checks missed)."""
-        probe = Consumer({**client_config(self.p.consumer_config),
-                          "group.id": "cdc-sink-refetch", "enable.auto.commit": False})
-        try:
-            probe.assign([TopicPartition(topic, partition, offset)])
-            msg = probe.poll(10)
-        finally:
-            probe.close()
-        if msg is None or msg.error():
-            return RawMessage(topic, partition, offset, None, None)
-        return RawMessage(topic, partition, offset, msg.key(), msg.value(), headers_of(msg))
+    def _dead_letter_rejected(self, rejected: list[tuple[SinkChange, str]]) -> None:
+        raws = refetch(client_config(self.p.consumer_config),
+                       [_coordinates(c) for c, _ in rejected], headers_of)
+        for change, reason in rejected:
+            error = SinkError(f"{change.table}: PostgreSQL refused the row ({reason})",
+                              reason=reason)
+            self.p.dead_letters.send(raws[_coordinates(change)], error)
 
     def _emit_lineage(self, batch: Batch, results: dict[str, TableResult]) -> None:
         """After the commit: lineage is a report on durable work and never fails a batch."""

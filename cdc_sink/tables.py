@@ -31,7 +31,7 @@ from psycopg import sql
 
 from cdc_core import evolution
 from cdc_core.errors import SchemaChangeError, SinkError
-from cdc_sink import offsets, sqlbuild, typemap
+from cdc_sink import offsets, pgerrors, sqlbuild, typemap
 from cdc_sink.decode import RowSchema
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.sqlbuild import MetaNames, TableLayout
@@ -39,6 +39,7 @@ from cdc_sink.sqlbuild import MetaNames, TableLayout
 log = logging.getLogger(__name__)
 SCHEMAS_TABLE = "_cdc_schemas"
 QUALITY_HALT = "quality gate:"
+REFUSED_HALT = "refused by PostgreSQL:"  # then the DLQ reason, e.g. schema_rejected_42804
 
 
 @dataclass
@@ -109,6 +110,10 @@ class Tables:
         """The table's layout for a record of ``row``; raises CdcError if it must not load."""
         state = self._current(row.table)
         if state is not None and state.halted_reason:
+            refused = self.refusal(row.table)
+            if refused is not None:
+                raise SinkError(f"table {row.table} is halted: {state.halted_reason}",
+                                reason=refused)
             if state.halted_reason.startswith(QUALITY_HALT):
                 raise SinkError(f"table {row.table} is halted: {state.halted_reason}",
                                 reason="quality_gate_halted")
@@ -185,25 +190,60 @@ class Tables:
             self._metrics.table_halted.labels(table, "quality_gate").set(1)
             log.error("HALTED table %s: %s", table, reason)
 
+    def refuse(self, table: str, reason: str, detail: str) -> None:
+        """Halt a table PostgreSQL refused for a schema reason (pgerrors "schema"): it keeps
+        its applied schema, the refused DDL is dropped, the other tables go on."""
+        base = self._state.get(table) or self._current(table)
+        assert base is not None  # a table is refused only while it is being written
+        halted = f"{REFUSED_HALT} {reason}: {detail.splitlines()[0] if detail else ''}"
+        self._pending[table] = TableState(base.key_fields, base.columns, halted)
+        self._metrics.table_halted.labels(table, "schema_rejected").set(1)
+        log.error("HALTED table %s: %s", table, halted)
+
+    def refusal(self, table: str) -> str | None:
+        """The DLQ reason when ``table`` is halted by a PostgreSQL schema refusal."""
+        state = self._current(table)
+        halted = state.halted_reason if state is not None else None
+        if not halted or not halted.startswith(REFUSED_HALT):
+            return None
+        return halted[len(REFUSED_HALT):].split(":", 1)[0].strip()
+
     def is_halted(self, table: str) -> bool:
         state = self._current(table)
         return bool(state and state.halted_reason)
 
     def write_pending(self, conn: psycopg.Connection[Any]) -> None:
         """Run pending DDL and persist changed table states (inside the batch transaction)."""
-        upsert = sql.SQL(
+        if any(state.ddl for state in self._pending.values()):
+            self._lock_ddl(conn)
+        for table in list(self._pending):
+            self._apply_ddl(conn, table)
+            self.persist(conn, table)
+
+    def _apply_ddl(self, conn: psycopg.Connection[Any], table: str) -> None:
+        """The table's pending DDL in its own savepoint: a schema refusal halts it alone."""
+        ddl = self._pending[table].ddl
+        if not ddl:
+            return
+        try:
+            with conn.transaction():
+                for statement in ddl:
+                    conn.execute(statement)
+        except psycopg.Error as exc:
+            if pgerrors.classify(exc) != "schema":
+                raise
+            self.refuse(table, pgerrors.reason("schema_rejected", exc), str(exc))
+
+    def persist(self, conn: psycopg.Connection[Any], table: str) -> None:
+        """Record the table's pending state in the schema catalog (batch transaction)."""
+        state = self._pending[table]
+        conn.execute(sql.SQL(
             "insert into {} (table_name, key_fields, columns, halted_reason) values "
             "(%s, %s, %s, %s) on conflict (table_name) do update set key_fields = "
             "excluded.key_fields, columns = excluded.columns, halted_reason = "
-            "excluded.halted_reason, updated_at = now()").format(self._schemas_ident())
-        if any(state.ddl for state in self._pending.values()):
-            self._lock_ddl(conn)
-        for table, state in self._pending.items():
-            for statement in state.ddl:
-                conn.execute(statement)
-            conn.execute(upsert, (table, list(state.key_fields),
-                                  json.dumps([_column_json(c) for c in state.columns]),
-                                  state.halted_reason))
+            "excluded.halted_reason, updated_at = now()").format(self._schemas_ident()),
+            (table, list(state.key_fields), json.dumps([_column_json(c) for c in state.columns]),
+             state.halted_reason))
 
     def committed(self) -> None:
         """The batch committed: pending states become the applied ones."""

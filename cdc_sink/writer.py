@@ -1,10 +1,14 @@
 """Write collapsed changes of one table into PostgreSQL, set-based.
 
 Inside the caller's transaction: COPY the batch into a temporary staging table, then run
-the two statements of sqlbuild.py. A value PostgreSQL refuses (a data or integrity error
-that slipped past the checks at decode time) must not block the batch: the table's write is
-retried on halves inside savepoints until the refused changes are isolated and returned for
-the dead-letter topic; everything else is written.
+the two statements of sqlbuild.py. PostgreSQL's refusals are told apart by SQLSTATE
+(pgerrors.py). A value it refuses (a ``data`` error that slipped past the checks at decode
+time: 22xxx, 23xxx, 54xxx) must not block the batch: the table's write is retried on halves
+inside savepoints until the refused changes are isolated and returned for the dead-letter
+topic; everything else is written. A ``schema`` refusal (42xxx: the warehouse table no
+longer fits its recorded schema) is the table's, not a row's: nothing of the table is
+written and the refusal is returned for the caller to halt that table. Transient and fatal
+errors propagate (the caller retries the whole transaction, or exits).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from cdc_sink import sqlbuild
+from cdc_sink import pgerrors, sqlbuild
 from cdc_sink.model import SinkChange
 from cdc_sink.sqlbuild import TableLayout
 from cdc_sink.staging import staging_row
@@ -23,7 +27,8 @@ from cdc_sink.staging import staging_row
 
 @dataclass
 class TableResult:
-    """What one table's write did; ``rejected`` pairs a change with PostgreSQL's reason."""
+    """What one table's write did; ``rejected`` pairs a change with PostgreSQL's reason;
+    ``refused`` is (reason, PostgreSQL's message) when the table itself was refused."""
 
     inserted: int = 0
     updated: int = 0
@@ -31,6 +36,7 @@ class TableResult:
     skipped_stale: int = 0
     rejected: list[tuple[SinkChange, str]] = field(default_factory=list)
     ties: int = 0  # updates only the Kafka offset ordered after the stored row
+    refused: tuple[str, str] | None = None
 
     def merge(self, other: TableResult) -> TableResult:
         return TableResult(self.inserted + other.inserted, self.updated + other.updated,
@@ -62,20 +68,32 @@ def _counts(cur: psycopg.Cursor[Any], applying: sql.Composed) -> tuple[int, int,
 
 def write_table(conn: psycopg.Connection[Any], layout: TableLayout,
                 changes: list[SinkChange]) -> TableResult:
-    """Write ``changes`` (one per key); isolate and return the ones PostgreSQL refuses."""
+    """Write ``changes`` (one per key); isolate and return the ones PostgreSQL refuses.
+
+    A schema refusal anywhere rolls back the table's whole write (its own savepoint), so a
+    refused table leaves nothing half-written behind.
+    """
     if not changes:
         return TableResult()
     try:
+        with conn.transaction():
+            return _isolating(conn, layout, changes)
+    except psycopg.Error as exc:
+        if pgerrors.classify(exc) != "schema":
+            raise
+        return TableResult(refused=(pgerrors.reason("schema_rejected", exc), str(exc)))
+
+
+def _isolating(conn: psycopg.Connection[Any], layout: TableLayout,
+               changes: list[SinkChange]) -> TableResult:
+    try:
         with conn.transaction():  # a savepoint inside the batch transaction
             return _write(conn, layout, changes)
-    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+    except psycopg.Error as exc:
+        if pgerrors.classify(exc) != "data":
+            raise
         if len(changes) == 1:
-            return TableResult(rejected=[(changes[0], _reason(exc))])
+            return TableResult(rejected=[(changes[0], pgerrors.reason("value_rejected", exc))])
         mid = len(changes) // 2
-        return write_table(conn, layout, changes[:mid]).merge(
-            write_table(conn, layout, changes[mid:]))
-
-
-def _reason(exc: psycopg.Error) -> str:
-    state = exc.sqlstate or "unknown"
-    return f"value_rejected_{state}"
+        return _isolating(conn, layout, changes[:mid]).merge(
+            _isolating(conn, layout, changes[mid:]))
