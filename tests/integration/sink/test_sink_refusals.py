@@ -1,0 +1,88 @@
+"""PostgreSQL's refusals through the running sink: a value refused for good (a jsonb nested
+100,000 deep: 54001) goes to the DLQ and the rest of its batch commits; a table PostgreSQL
+refuses (a column dropped by hand: 42703) halts alone. The sink never stops or restarts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from tests.integration.kafkaclients import consume_all, create_topics
+from tests.integration.sink.harness import (
+    SinkProcess,
+    Target,
+    end_offsets,
+    wait_converged,
+    write_config,
+)
+from tests.integration.sink.test_sink_evolution import NAME, Record, rec, rows
+from tests.stackfixtures import Services, unique
+from tests.support.cdcgen import JSON, TableSpec, TopicWriter, produce_raw
+from tests.support.registry import registry_client
+
+DEPTH = 100_000
+DOCS = TableSpec("docs", ("id",), ({"name": "id", "type": "long"},
+                                   {"name": "doc", "type": ["null", JSON], "default": None}),
+                 lambda _rng, key: dict(key))
+PEOPLE = TableSpec("people", ("id",), ({"name": "id", "type": "long"}, NAME),
+                   lambda _rng, key: dict(key))
+
+
+def _dlq_reasons(services: Services, dlq: str) -> dict[tuple[str, int], str]:
+    """(source topic, offset) -> reason of every dead letter, checked to carry the bytes."""
+    total = sum(end_offsets(services.kafka_bootstrap, [dlq]).values())
+    records = consume_all(services.kafka_bootstrap, dlq, unique("dlq-reader"), expected=total)
+    out = {}
+    for msg in records:
+        headers = {k: (v or b"").decode() for k, v in msg.headers() or []}
+        assert msg.value(), headers  # the original record, read back from Kafka
+        out[(headers["cdc.source.topic"], int(headers["cdc.source.offset"]))] = \
+            headers["cdc.error.reason"]
+    return out
+
+
+def test_refused_values_and_tables_are_contained_and_the_sink_goes_on(
+        services: Services, pg_schema: str, tmp_path: Path) -> None:
+    registry = registry_client(services.registry_url)
+    prefix = unique("ref").replace("-", "")
+    topics = (f"{prefix}.public.docs", f"{prefix}.public.people")
+    create_topics(services.kafka_bootstrap, list(topics))
+    docs = TopicWriter.register(registry, topics[0], DOCS, processed=True)
+    people = TopicWriter.register(registry, topics[1], PEOPLE, processed=True)
+    dsn = services.postgres_dsn
+    at = Target(services.kafka_bootstrap, dsn, pg_schema, unique("sink"), topics)
+    sink = SinkProcess(write_config(tmp_path / "sink.yaml", at, services.registry_url),
+                       tmp_path / "sink.log").start()
+
+    def step(records: list[Record]) -> list[tuple[str, int]]:
+        delivered = produce_raw(services.kafka_bootstrap, records)
+        wait_converged(sink, at, timeout=90)
+        return [(d.topic, d.offset) for d in delivered]
+
+    try:
+        step([rec(people, PEOPLE, 101, id=1, name="p1")])
+        pid = sink.proc.pid if sink.proc else None
+        deep = "[" * DEPTH + "]" * DEPTH
+        doc_offsets = step([rec(docs, DOCS, 201 + 2 * i, id=i,
+                                doc=deep if i == 3 else f'{{"n": {i}}}') for i in range(1, 6)])
+        with psycopg.connect(dsn, autocommit=True) as conn:  # by hand, behind the sink's back
+            conn.execute(sql.SQL("alter table {} drop column name").format(
+                sql.Identifier(pg_schema, "people")))
+        refused = step([rec(people, PEOPLE, 301, id=2, name="p2"),
+                        rec(people, PEOPLE, 303, id=1, name="p1 again")])
+        later = step([rec(people, PEOPLE, 305, id=3, name="p3"),
+                      rec(docs, DOCS, 307, id=6, doc='{"n": 6}')])
+        assert sink.alive() and sink.proc is not None and sink.proc.pid == pid, sink.tail()
+    finally:
+        code = sink.stop()
+    assert code == 0, sink.tail()
+    assert sorted(rows(dsn, pg_schema, "docs", "doc")) == [1, 2, 4, 5, 6]
+    assert rows(dsn, pg_schema, "people", "id") == {1: (1,)}  # nothing after the refusal
+    reasons = _dlq_reasons(services, f"dlq-{at.group}")
+    assert reasons == {doc_offsets[2]: "value_rejected_54001",
+                       refused[0]: "schema_rejected_42703", refused[1]: "schema_rejected_42703",
+                       later[0]: "schema_rejected_42703"}, sink.tail()
+    assert "HALTED table people" in sink.log.read_text()
