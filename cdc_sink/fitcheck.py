@@ -23,6 +23,7 @@ from cdc_sink.typemap import (
     LONG_MIN,
     PG_BIT_MAX,
     PG_NUMERIC_MAX_PRECISION,
+    PgText,
     PgType,
     Unfit,
     is_unavailable,
@@ -131,7 +132,7 @@ def _numeric_fit(value: Decimal, precision: int, scale: int) -> str | None:
 
 
 def _check_date(value: Any, _pg: PgType) -> str | None:
-    ok = is_infinity(value) or (isinstance(value, date) and not isinstance(value, datetime))
+    ok = type(value) is date or type(value) is PgText or is_infinity(value)
     return None if ok else "type_mismatch"
 
 
@@ -145,7 +146,7 @@ def _check_timetz(value: Any, _pg: PgType) -> str | None:
 
 
 def _check_timestamp(value: Any, pg: PgType) -> str | None:
-    if is_infinity(value):
+    if type(value) is PgText or is_infinity(value):  # PgText: made for this column
         return None
     if not isinstance(value, datetime):
         return "type_mismatch"
@@ -223,6 +224,7 @@ _CHECK: dict[str, Check] = {
     "avro_duration": _check_interval,
     "uuid": _of(uuid.UUID),
     "bits": _check_bits,
+    "varbits": _check_bits,
     "json": _check_json,
     "json_any": _check_json,
     "array": _check_array,

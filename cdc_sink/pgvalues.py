@@ -16,14 +16,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from cdc_sink.typemap import LONG_MAX, LONG_MIN, JsonText, PgType, Unfit, is_unavailable
+from cdc_sink import pgtime
+from cdc_sink.typemap import LONG_MAX, LONG_MIN, JsonText, PgText, PgType, Unfit, is_unavailable
 
-_PG_INFINITY_US = 9223372036825200000
-_PG_NEG_INFINITY_US = -9223372036832400000
-# PostgreSQL date range as days since 1970-01-01 (Julian day 0 .. 5874897-12-31).
-_PG_DATE_MIN_DAYS = -2440588
-_PG_DATE_MAX_DAYS = 2145042905
-_DAY_US = 86_400_000_000
+# Debezium's infinities.  Timestamps: pgjdbc's PGStatement.DATE_POSITIVE/NEGATIVE_INFINITY
+# read as epoch units (or Long.MIN/MAX).  Dates (epoch days, Debezium 2.x/3.x): streamed
+# values are the LocalDates -5877611-06-21 (infinity) and -5877611-06-22 (-infinity);
+# snapshot values come from pgjdbc's infinite java.sql.Date through an int cast, which
+# depends on the JVM's zone by a day, hence the one-day windows.  All lie outside
+# PostgreSQL's range, so none is a real date.
+_TS_INFINITY = 9223372036825200000
+_TS_NEG_INFINITY = -9223372036832400000
+_DATE_INFINITY = (-2147472692, -622191235, -622191234, -622191233, 2**31 - 1)
+_DATE_NEG_INFINITY = (-2147472691, -625821273, -625821272, -625821271, -(2**31))
+_PY_DATE_MIN_DAYS = -719162  # 0001-01-01, datetime.date's first day
+_PY_DATE_MAX_DAYS = 2932896  # 9999-12-31, its last
+_PY_MIN_US = _PY_DATE_MIN_DAYS * pgtime.DAY_US
+_PY_MAX_US = (_PY_DATE_MAX_DAYS + 1) * pgtime.DAY_US - 1
+_ORDINAL_1970 = 719163  # date(1970, 1, 1).toordinal()
+_DAY_US = pgtime.DAY_US
 _EPOCH = datetime(1970, 1, 1)  # naive: the epoch of `timestamp` (local date-time) values
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _INFINITIES = frozenset({"infinity", "-infinity"})
@@ -95,15 +106,17 @@ def is_infinity(value: Any) -> bool:
 
 
 def _date(value: Any, _pg: PgType) -> date | str:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if is_infinity(value):
-        return str(value)
+    if type(value) is date or type(value) is PgText or is_infinity(value):
+        return value  # type: ignore[no-any-return]
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(type(value).__name__)
-    if value > _PG_DATE_MAX_DAYS or value < _PG_DATE_MIN_DAYS:  # Debezium's infinities
-        return "infinity" if value > 0 else "-infinity"
-    return date(1970, 1, 1) + timedelta(days=value)
+    if _PY_DATE_MIN_DAYS <= value <= _PY_DATE_MAX_DAYS:  # the common case: datetime holds it
+        return date.fromordinal(value + _ORDINAL_1970)
+    if value in _DATE_INFINITY or value in _DATE_NEG_INFINITY:
+        return "infinity" if value in _DATE_INFINITY else "-infinity"
+    if not pgtime.PG_DATE_MIN_DAYS <= value <= pgtime.PG_DATE_MAX_DAYS:
+        raise _Unfit("date_out_of_range")
+    return PgText(pgtime.date_text(value))  # BC, or after 9999: PostgreSQL parses the text
 
 
 _TO_MICROS: dict[str, Callable[[int], int]] = {
@@ -131,29 +144,41 @@ def _time(value: Any, pg: PgType) -> time | str:
 
 
 def _infinity(raw: int, micros: int) -> str | None:
-    if raw == LONG_MAX or micros >= _PG_INFINITY_US:
+    """Only Debezium's exact sentinels: any other value beyond PostgreSQL's range is not
+    a timestamp PostgreSQL had (e.g. a year-294276 value overflowed in Debezium)."""
+    if raw in (LONG_MAX, _TS_INFINITY) or micros == _TS_INFINITY:
         return "infinity"
-    if raw == LONG_MIN or micros <= _PG_NEG_INFINITY_US:
+    if raw in (LONG_MIN, _TS_NEG_INFINITY) or micros == _TS_NEG_INFINITY:
         return "-infinity"
     return None
 
 
 def _timestamp(value: Any, pg: PgType) -> datetime | str:
-    if isinstance(value, datetime) or is_infinity(value):
+    if isinstance(value, datetime) or type(value) is PgText or is_infinity(value):
         return value  # type: ignore[no-any-return]
     raw = _epoch_int(value)
     micros = _TO_MICROS[pg.conv[-2:]](raw)
-    infinite = _infinity(raw, micros)
+    infinite = _infinity(raw, micros)  # first: a nanosecond sentinel is a real µs value
     if infinite is not None:
         return infinite
-    epoch = _EPOCH_UTC if pg.conv.startswith("tstz") else _EPOCH
-    return epoch + timedelta(microseconds=micros)
+    zoned = pg.conv.startswith("tstz")
+    if _PY_MIN_US <= micros <= _PY_MAX_US:  # the common case: datetime holds it
+        return (_EPOCH_UTC if zoned else _EPOCH) + timedelta(microseconds=micros)
+    if not pgtime.PG_TIMESTAMP_MIN_US <= micros <= pgtime.PG_TIMESTAMP_MAX_US:
+        raise _Unfit("timestamp_out_of_range")
+    return PgText(pgtime.timestamp_text(micros, "+00" if zoned else ""))
 
 
 def _zoned_timestamp(value: Any, _pg: PgType) -> datetime | str:
-    if isinstance(value, datetime) or is_infinity(value):
+    if isinstance(value, datetime) or type(value) is PgText or is_infinity(value):
         return value  # type: ignore[no-any-return]
-    parsed = datetime.fromisoformat(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:  # BC, year 0 or after 9999: PostgreSQL parses the rewritten text
+        text = pgtime.iso_timestamp_text(value)
+        if text is None:
+            raise _Unfit("bad_timestamp") from None
+        return PgText(text)
     if parsed.tzinfo is None:
         raise _Unfit("timestamp_without_offset")
     return parsed
@@ -184,12 +209,17 @@ def _uuid(value: Any, _pg: PgType) -> uuid.UUID:
 
 
 def _bit_string(value: Any, pg: PgType) -> str:
+    """Debezium's Bits: ``BitSet.toByteArray()`` of the bit string read with its last bit
+    as bit 0, i.e. the string's binary number in little-endian bytes, sized by content.
+    Leading zero bits are not sent: ``bit(n)`` gets them back by padding to ``n``; a
+    ``varbit`` value's own leading zeros are gone at the source."""
     if isinstance(value, str):
         return value
-    bits = format(int.from_bytes(value, "little"), "b") if any(value) else ""
-    if len(bits) > (pg.length or len(bits)):
+    number = int.from_bytes(value, "little")
+    bits = format(number, "b") if number else ""
+    if pg.length is not None and len(bits) > pg.length:
         raise _Unfit("bit_length_overflow")
-    return bits.zfill(pg.length or 0) or "0"
+    return bits.zfill(pg.length or 0) if pg.conv == "bits" else bits
 
 
 def _json_default(value: Any) -> Any:
@@ -242,6 +272,7 @@ _CONVERT: dict[str, Convert] = {
     "avro_duration": _avro_duration,
     "uuid": _uuid,
     "bits": _bit_string,
+    "varbits": _bit_string,
     "json": _json,
     "json_any": _json_any,
     "array": _array_value,

@@ -68,8 +68,9 @@ UNAVAILABLE = "__debezium_unavailable_value"
 
 LONG_MAX = 2**63 - 1
 LONG_MIN = -(2**63)
-# pgjdbc's PGStatement.DATE_POSITIVE/NEGATIVE_INFINITY, which Debezium reads as epoch µs.
 _BITS_UNBOUNDED = 2**31 - 1  # Debezium's length for bit varying without a length
+_SOURCE_TYPE = "__debezium.source.column.type"  # with datatype.propagate.source.type
+_VARBIT_NAMES = frozenset({"varbit", "bit varying"})
 PG_BIT_MAX = 83886080
 PG_NUMERIC_MAX_PRECISION = 1000
 
@@ -106,6 +107,13 @@ class JsonText(str):
     __slots__ = ()
 
 
+class PgText(str):
+    """A value already written as PostgreSQL input text (``4713-11-24 BC``), which COPY
+    hands to the column's input function: for values Python's types cannot hold."""
+
+    __slots__ = ()
+
+
 # ---------------------------------------------------------------------------- Avro -> SQL
 
 Factory = Callable[[Mapping[str, Any]], PgType]
@@ -132,11 +140,15 @@ def _decimal(schema: Mapping[str, Any]) -> PgType:
 
 
 def _bits(schema: Mapping[str, Any]) -> PgType:
-    raw = _params(schema).get("length")
+    params = _params(schema)
+    raw = params.get("length")
     n = int(raw) if raw is not None else None
     if n is None or n <= 0 or n >= _BITS_UNBOUNDED or n > PG_BIT_MAX:
-        return PgType("bit varying", False, "bits")
-    return PgType(f"bit varying({n})", False, "bits", length=n)
+        return PgType("bit varying", False, "varbits")
+    # bit(n) and varbit(n) look alike unless the connector propagates the source type
+    # (datatype.propagate.source.type); bit(n) is padded to n, varbit(n) is not.
+    varying = str(params.get(_SOURCE_TYPE, "")).lower() in _VARBIT_NAMES
+    return PgType(f"bit varying({n})", False, "varbits" if varying else "bits", length=n)
 
 
 _JSONB_ANY = _simple("jsonb", "json_any")

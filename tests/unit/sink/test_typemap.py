@@ -19,6 +19,7 @@ from cdc_sink.typemap import (
     LONG_MAX,
     UNAVAILABLE,
     JsonText,
+    PgText,
     PgType,
     Unfit,
     is_unavailable,
@@ -80,6 +81,9 @@ UUID = dbz("string", "io.debezium.data.Uuid")
 XML = dbz("string", "io.debezium.data.Xml")
 BITS8 = dbz("bytes", "io.debezium.data.Bits", length="8")
 BITS_ANY = dbz("bytes", "io.debezium.data.Bits", length=str(2**31 - 1))
+BITS20 = dbz("bytes", "io.debezium.data.Bits", length="20")
+VARBITS20 = dbz("bytes", "io.debezium.data.Bits", length="20",
+                **{"__debezium.source.column.type": "VARBIT"})
 ENUM = dbz("string", "io.debezium.data.Enum", allowed="happy,sad")
 INT16 = {"type": "int", "connect.type": "int16"}
 NUM_12_2 = connect_decimal(12, 2)
@@ -220,6 +224,18 @@ CONVERSIONS: list[tuple[Any, Any, Any]] = [
     (MICRO_TS, -9223372036832400000, "-infinity"),
     (MILLI_TS, 9223372036825200, "infinity"),
     (NANO_TS, LONG_MAX, "infinity"),
+    (MICRO_TS, -210835180800000000, PgText("4713-11-24 00:00:00.000000 BC")),
+    (MICRO_TS, -210866803200000000, PgText("4714-11-24 00:00:00.000000 BC")),
+    (MICRO_TS, -62135596800000001, PgText("0001-12-31 23:59:59.999999 BC")),
+    (MICRO_TS, 253402300800000000, PgText("10000-01-01 00:00:00.000000")),
+    (MICRO_TS, 9223372036825199999, PgText("294247-01-10 04:00:25.199999")),
+    (MILLI_TS, -62135596800001, PgText("0001-12-31 23:59:59.999000 BC")),
+    (dbz("long", "org.apache.kafka.connect.data.Timestamp"), 253402300800000,
+     PgText("10000-01-01 00:00:00.000000+00")),
+    (ZONED_TS, "0000-01-01T00:00:00.000000Z", PgText("0001-01-01 00:00:00.000000+00 BC")),
+    (ZONED_TS, "+294276-12-31T23:59:59.999999Z", PgText("294276-12-31 23:59:59.999999+00")),
+    (ZONED_TS, "-4713-11-24T00:00:00Z", PgText("4714-11-24 00:00:00+00 BC")),
+    (ZONED_TS, "+10000-01-01T00:00:00+05:30", PgText("10000-01-01 00:00:00+05:30")),
     (dbz("long", "org.apache.kafka.connect.data.Timestamp"), TS_MICROS // 1000,
      TS.replace(microsecond=123000, tzinfo=UTC)),
     ({"type": "long", "logicalType": "timestamp-micros"}, TS.replace(tzinfo=UTC),
@@ -229,6 +245,18 @@ CONVERSIONS: list[tuple[Any, Any, Any]] = [
     (DBZ_DATE, -1, date(1969, 12, 31)),
     (DBZ_DATE, 2**31 - 1, "infinity"),
     (DBZ_DATE, -(2**31), "-infinity"),
+    # Debezium 3.x as measured: streamed, then snapshot sentinels (was: both -infinity)
+    (DBZ_DATE, -2147472692, "infinity"),
+    (DBZ_DATE, -2147472691, "-infinity"),
+    (DBZ_DATE, -622191234, "infinity"),
+    (DBZ_DATE, -625821272, "-infinity"),
+    (DBZ_DATE, -2440222, PgText("4713-11-24 BC")),  # was: 4713-11-24 AD or the DLQ
+    (DBZ_DATE, -719163, PgText("0001-12-31 BC")),
+    (DBZ_DATE, -2440588, PgText("4714-11-24 BC")),  # PostgreSQL's first date
+    (DBZ_DATE, -719162, date(1, 1, 1)),
+    (DBZ_DATE, 2932896, date(9999, 12, 31)),
+    (DBZ_DATE, 2932897, PgText("10000-01-01")),  # was: the DLQ
+    (DBZ_DATE, 2145042905, PgText("5874897-12-31")),  # PostgreSQL's last date
     ({"type": "int", "logicalType": "date"}, date(2024, 5, 1), date(2024, 5, 1)),
     (MICRO_TIME, 36930123456, time(10, 15, 30, 123456)),
     (MICRO_TIME, 86_400_000_000, "24:00:00"),
@@ -251,7 +279,12 @@ CONVERSIONS: list[tuple[Any, Any, Any]] = [
     (BITS8, b"", "00000000"),
     (BITS_ANY, b"\x05", "101"),
     (BITS_ANY, b"\x01\x01", "100000001"),
-    (BITS_ANY, b"", "0"),
+    (BITS_ANY, b"", ""),  # varbit '' (was stored as '0')
+    (BITS_ANY, (int("1" + "0" * 998 + "1", 2) | 1 << 500).to_bytes(126, "little"),
+     "1" + "0" * 498 + "1" + "0" * 499 + "1"),  # 1,001 bits, asymmetric: not reversed
+    (BITS20, b"\x01", "00000000000000000001"),  # bit(20): padded to n (Debezium drops zeros)
+    (VARBITS20, b"\x0b", "1011"),  # varbit(20) with the source type: not padded
+    (VARBITS20, b"", ""),
     (NUM_12_2, Decimal("1234.50"), Decimal("1234.50")),
     (NUM_12_2_RAW, unscaled(123450), Decimal("1234.50")),
     (NUM_12_2_RAW, unscaled(-5), Decimal("-0.05")),
@@ -335,14 +368,23 @@ MISFITS: list[tuple[Any, Any, str]] = [
     (UUID, "not-a-uuid", "bad_uuid"),
     (UUID, 12, "type_mismatch"),
     (ZONED_TS, "2024-13-01T00:00:00Z", "bad_timestamp"),
-    (ZONED_TS, "+10000-01-01T00:00:00Z", "bad_timestamp"),
+    (ZONED_TS, "+10000-02-30T00:00:00Z", "bad_timestamp"),
+    (ZONED_TS, "0001-02-29T00:00:00Z", "bad_timestamp"),  # 1 AD is no leap year
+    (ZONED_TS, "-4714-01-01T00:00:00Z", "bad_timestamp"),  # before PostgreSQL's range
+    (ZONED_TS, "+10000-01-01T24:00:00Z", "bad_timestamp"),
     (ZONED_TS, "2024-05-01T10:15:30", "timestamp_without_offset"),
     (ZONED_TS, 12, "type_mismatch"),
-    (MICRO_TS, 300_000_000_000_000_000, "timestamp_out_of_range"),  # year > 9999
+    # Debezium's MicroTimestamp for timestamp '294276-12-31 23:59:59.999999' (an overflow:
+    # the value needs more than 64 bits); it was stored as -infinity
+    (MICRO_TS, -9223372036853775810, "timestamp_out_of_range"),
+    (MICRO_TS, -210866803200000001, "timestamp_out_of_range"),  # before 4714-11-24 BC
+    (MILLI_TS, 9224318016000000, "timestamp_out_of_range"),  # after 294276 AD
     (MICRO_TS, "yesterday", "type_mismatch"),
     (MICRO_TS, datetime(2024, 1, 1, tzinfo=UTC), "type_mismatch"),  # aware into timestamp
     (dbz("long", "org.apache.kafka.connect.data.Timestamp"), TS, "type_mismatch"),
-    (DBZ_DATE, 3_000_000, "date_out_of_range"),
+    (DBZ_DATE, 2145042906, "date_out_of_range"),  # after 5874897-12-31
+    (DBZ_DATE, -2440589, "date_out_of_range"),  # before 4714-11-24 BC
+    (DBZ_DATE, -2147472690, "date_out_of_range"),  # next to a sentinel, not one
     (DBZ_DATE, TS, "type_mismatch"),
     (MICRO_TIME, 90_000_000_000, "time_out_of_range"),
     (MICRO_TIME, -1, "time_out_of_range"),
