@@ -1,0 +1,197 @@
+"""Expected round trips of PostgreSQL values through Debezium (the shipped connector settings)
+and ``cdc sink`` into the warehouse, compared as ``col::text`` on both sides.
+
+One ``Case`` per (column type, hostile value), grouped into families (one source table each).
+``outcome`` says what the warehouse holds:
+
+* ``EXACT``: the warehouse text equals the source text;
+* ``Equivalent(how, text)``: the same value in another spelling or type (``text`` pins it);
+* ``Lossy(why, whose, text)``: information is gone (``text`` pins what remains; ``NO_ROW``
+  when the row never arrives (dead-lettered), ``NO_COLUMN`` when Debezium drops the column).
+
+``snapshot`` overrides the outcome for the row captured by Debezium's initial snapshot, where
+Debezium reads through JDBC instead of the replication stream and sometimes differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NO_ROW = "<no row>"
+NO_COLUMN = "<no column>"
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    how: str
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Lossy:
+    why: str
+    whose: str  # "debezium" (the connector's encoding) or "sink"
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Exact:
+    pass
+
+
+EXACT = Exact()
+Outcome = Exact | Equivalent | Lossy
+
+
+@dataclass(frozen=True)
+class Case:
+    family: str
+    pg_type: str
+    literal: str  # SQL literal, cast to pg_type by the column
+    outcome: Outcome = EXACT
+    snapshot: Outcome | None = None  # when the snapshot row differs from streamed rows
+
+    def expected(self, phase: str) -> Outcome:
+        return self.snapshot if phase == "snapshot" and self.snapshot is not None \
+            else self.outcome
+
+
+def _family(name: str, *cases: tuple[str, str] | tuple[str, str, Outcome] | Case
+            ) -> list[Case]:
+    return [c if isinstance(c, Case) else Case(name, *c) for c in cases]
+
+
+NAN_NULL = Lossy("decimal.handling.mode=precise has no NaN/Infinity: Debezium sends null",
+                 "debezium", None)
+TZ_UTC = "Debezium's ZonedTime carries the time in UTC; the source offset is gone"
+BIT1 = "Debezium carries bit(1) as a boolean; the warehouse column is boolean"
+UNKNOWN = Lossy("a type Debezium's PostgreSQL connector does not know: the column is left out "
+                "of the record (include.unknown.datatypes=false)", "debezium", NO_COLUMN)
+BC_SNAPSHOT = "the snapshot (JDBC) loses the era of BC dates; streamed rows keep it"
+
+CASES: list[Case] = [
+    *_family(
+        "numeric",
+        ("numeric", "'0'"), ("numeric", "'1.500'", Lossy(
+            "VariableScaleDecimal (unconstrained numeric) drops trailing zeros", "debezium",
+            "1.5")), ("numeric", "'-0.001'"),
+        ("numeric", "'12345678901234567890.123456789'"),
+        ("numeric", "'NaN'", NAN_NULL), ("numeric", "'Infinity'", NAN_NULL),
+        ("numeric", "'-Infinity'", NAN_NULL),
+        ("numeric(10,3)", "'1.5'"), ("numeric(10,3)", "'-9999999.999'"),
+        ("numeric(10,3)", "'NaN'", NAN_NULL),
+        ("smallint", "'-32768'"), ("integer", "'2147483647'"),
+        ("bigint", "'-9223372036854775808'"),
+        ("real", "'NaN'"), ("real", "'-Infinity'"), ("real", "'1.17549435e-38'"),
+        ("real", "'0.1'"),
+        ("double precision", "'Infinity'"), ("double precision", "'-0'"),
+        ("double precision", "'4.9e-324'"), ("double precision", "'0.1'"),
+        ("money", "'-92233720368547758.08'", Equivalent(
+            "money arrives as a decimal; the warehouse column is numeric",
+            "-92233720368547758.08")),
+    ),
+    *_family(
+        "text",
+        ("text", "''"), ("text", "'it''s'"), ("text", "'🙂 é \\ \" tab\t'"),
+        ("text", "'__debezium_unavailable_value'"),
+        ("varchar(5)", "'abcde'"),
+        ("char(3)", "'a'", Equivalent("char(n) arrives blank-padded; the warehouse column is "
+                                      "text", "a  ")),
+        ("bytea", "'\\x'"), ("bytea", "'\\x00ff'"),
+        ("bytea", "'__debezium_unavailable_value'::bytea"),
+        ("citext", "'MiXeD'"),
+    ),
+    *_family(
+        "datetime",
+        ("date", "'infinity'"), ("date", "'-infinity'"),
+        Case("datetime", "date", "'4713-11-24 BC'", EXACT,
+             Lossy(BC_SNAPSHOT, "debezium", "4713-11-24")),
+        Case("datetime", "date", "'0001-12-31 BC'", EXACT,
+             Lossy(BC_SNAPSHOT, "debezium", "0001-12-31")),
+        ("date", "'0001-01-01'"), ("date", "'9999-12-31'"),
+        ("date", "'10000-01-01'"), ("date", "'5874897-12-31'"),
+        ("timestamp", "'infinity'"), ("timestamp", "'-infinity'"),
+        ("timestamp", "'4713-11-24 00:00:00 BC'"),
+        ("timestamp", "'294276-12-31 23:59:59.999999'"),
+        ("timestamp", "'2020-02-29 12:34:56.789012'"), ("timestamp", "'1970-01-01'"),
+        ("timestamp(0)", "'2020-02-29 12:34:56'"),
+        ("timestamptz", "'infinity'"), ("timestamptz", "'2020-01-01 00:00:00+05:30'"),
+        ("timestamptz", "'0001-01-01 00:00:00+00 BC'"),
+        ("timestamptz", "'294276-12-31 23:59:59.999999+00'"),
+        ("time", "'00:00'"), ("time", "'23:59:59.999999'"), ("time", "'24:00:00'"),
+        ("time(3)", "'12:00:00.123'"),
+        ("timetz", "'01:02:03+05:30'", Equivalent(TZ_UTC, "19:32:03+00")),
+        ("timetz", "'00:00:00-12'", Equivalent(TZ_UTC, "12:00:00+00")),
+        ("interval", "'1 mon'"), ("interval", "'-1 mon -2 days +03:00:00'"),
+        ("interval", "'1 year 2 mons 3 days 04:05:06.789'"),
+        ("interval", "'178000000 years'"), ("interval", "'0'"),
+        ("interval", "'-00:00:00.000001'"),
+    ),
+    *_family(
+        "bits",
+        ("bit(1)", "'1'", Equivalent(BIT1, "true")),
+        ("bit(1)", "'0'", Equivalent(BIT1, "false")),
+        ("bit(8)", "'00000001'"),
+        ("bit(12)", "'101000000000'"),
+        ("varbit(20)", "'0001'", Lossy(
+            "Debezium's Bits drops leading zero bits and carries only the declared length",
+            "debezium", "00000000000000000001")), ("varbit", "''"), ("varbit", "'1'"),
+        ("varbit", "repeat('1101', 250)::varbit"),
+    ),
+    *_family(
+        "misc",
+        ("boolean", "'t'"), ("uuid", "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"),
+        ("json", "'{\"b\": 1,  \"a\": [1, 2]}'", Equivalent(
+            "json and jsonb both arrive as io.debezium.data.Json; the warehouse column is jsonb "
+            "(normalised spacing and key order)", '{"a": [1, 2], "b": 1}')),
+        ("jsonb", "'{\"b\": 1, \"a\": [1, 2]}'"),
+        ("jsonb", "'\"\\u00e9\"'"), ("xml", "'<a x=\"1\">t</a>'"),
+        ("inet", "'192.168.0.1/24'"), ("cidr", "'10.0.0.0/8'"),
+        ("macaddr", "'08:00:2b:01:02:03'"), ("mood", "'happy'"),
+        ("int4range", "'[1,5)'"), ("daterange", "'[2020-01-01,infinity)'"),
+        ("hstore", "'a=>1, b=>NULL'", Equivalent(
+            "hstore arrives as a JSON object (hstore.handling.mode=json); the warehouse column "
+            "is jsonb", '{"a": "1", "b": null}')), ("ltree", "'top.middle.leaf'"),
+    ),
+    *_family(
+        "arrays",
+        ("integer[]", "'{1,NULL,3}'"), ("integer[]", "'{}'"),
+        ("integer[]", "'{{1,2},{3,4}}'", Lossy(
+            "Debezium cannot carry multi-dimensional arrays: the elements become NULL",
+            "debezium", "{NULL,NULL}")),
+        ("integer[]", "'[0:1]={7,8}'", Lossy("array lower bounds are not carried", "debezium",
+                                             "{7,8}")),
+        ("text[]", "'{\"a,b\",\"\",NULL,\"NULL\"}'"), ("numeric[]", "'{1.50,NaN}'", Lossy(
+            "a NaN element makes Debezium send the whole array as null (precise mode)",
+            "debezium", None)),
+        ("date[]", "'{2020-01-01,0001-01-01}'"), ("boolean[]", "'{t,f}'"),
+        ("uuid[]", "'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}'"),
+    ),
+    *_family(
+        "geometric",
+        ("point", "'(1,2)'", Equivalent(
+            "Debezium's Point struct (x, y, wkb, srid); the warehouse column is jsonb",
+            '{"x": 1.0, "y": 2.0, "wkb": "AQEAAAAAAAAAAADwPwAAAAAAAABA", "srid": null}')),
+        ("box", "'((0,0),(1,1))'", UNKNOWN), ("path", "'[(0,0),(1,1)]'", UNKNOWN),
+        ("polygon", "'((0,0),(1,1),(1,0))'", UNKNOWN), ("circle", "'<(0,0),1>'", UNKNOWN),
+        ("line", "'{1,-1,0}'", UNKNOWN), ("lseg", "'[(0,0),(1,1)]'", UNKNOWN),
+        ("tsvector", "'a fat cat'"), ("tsquery", "'fat & cat'", UNKNOWN),
+        ("pair", "'(1,x)'", UNKNOWN),
+    ),
+]
+
+SETUP_SQL = ("create extension if not exists citext; create extension if not exists hstore; "
+             "create extension if not exists ltree; "
+             "create type mood as enum ('sad', 'happy'); create type pair as (a int, b text);")
+
+
+# An infinite date inside an array: the sink process stops on it (its own run, so the
+# other families still report).
+SINK_STOPPING_CASES: list[Case] = [Case("date_arrays", "date[]", "'{2020-01-01,infinity}'")]
+
+
+def families(cases: list[Case] = CASES) -> dict[str, list[Case]]:
+    out: dict[str, list[Case]] = {}
+    for case in cases:
+        out.setdefault(case.family, []).append(case)
+    return out
