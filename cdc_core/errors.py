@@ -14,6 +14,7 @@ they live in a separate branch::
     │   ├── EnvelopeError        "validate"       bad_op | missing_source | bad_source_field
     │   │                                         | missing_after | missing_before
     │   │                                         | missing_key | missing_key_field
+    │   │                                         | keyless_table
     │   │                                         | truncate_not_supported
     │   │                                         | bad_processed_record
     │   ├── ContractViolation    "contract"       contract_<expectation name>
@@ -38,6 +39,7 @@ EnvelopeReason = Literal[
     "missing_before",
     "missing_key",
     "missing_key_field",
+    "keyless_table",
     "truncate_not_supported",
     "bad_processed_record",
 ]

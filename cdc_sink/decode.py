@@ -11,6 +11,7 @@ Table names come from the topic, ``<prefix>.<schema>.<table>``: the warehouse ta
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +26,11 @@ from cdc_sink import fitcheck, pgvalues, typemap
 from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange, position_key
 
 Format = Literal["processed", "debezium"]
+log = logging.getLogger(__name__)
+KEYLESS_ADVICE = ("the source table has no primary key, so its changes cannot be upserted; "
+                  "give it one (ALTER TABLE ... ADD PRIMARY KEY), or set the connector's "
+                  "message.key.columns for it together with REPLICA IDENTITY FULL")
+_KEYLESS_WARNED: set[str] = set()  # topics already warned about, once per process
 _PLACEHOLDER_SHAPES = typemap.PLACEHOLDER_SHAPES
 _NONE_UNAVAILABLE: frozenset[str] = frozenset()
 
@@ -91,6 +97,8 @@ class Decoder:
         """The change in ``raw``; None for a tombstone. Raises CdcError for the DLQ."""
         if raw.value is None:
             return None
+        if raw.key is None:
+            raise _keyless(raw.topic)
         key_id, key = self._avro.decode(raw.key)
         value_id, value = self._avro.decode(raw.value)
         row = self._row_schema(raw.topic, key_id, value_id)
@@ -156,30 +164,44 @@ class Decoder:
                 values: dict[str, Any], *, deleted: bool, op: str, eid: str,
                 position: Position) -> SinkChange:
         """The Kafka key is authoritative for the primary key (DESIGN.md)."""
-        columns, unavailable = self._prepare(row, values)
+        columns, unavailable = self._prepare(row, values, op)
         return SinkChange(row.table, _key_values(row, key), columns, deleted, op, eid, position,
                           KafkaCoordinates(raw.topic, raw.partition, raw.offset),
                           frozenset(unavailable) if unavailable else _NONE_UNAVAILABLE)
 
     @staticmethod
-    def _prepare(row: RowSchema, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    def _prepare(row: RowSchema, values: dict[str, Any],
+                 op: str) -> tuple[dict[str, Any], list[str]]:
         """One pass over the columns: placeholders set aside, values converted and checked.
 
         Names in ``values`` that are not columns (processed metadata) are not looked at.
+        Debezium sends the placeholder only in updates (an unchanged TOASTed value): in any
+        other event a value equal to it is real and stored as it is.
         """
+        update = op == "u"
         columns: dict[str, Any] = {}
         unavailable: list[str] = []
         for col in row.plan.values():
             if col.name not in values:
                 continue
             value = values[col.name]
-            if type(value) in _PLACEHOLDER_SHAPES and typemap.is_unavailable(value):
+            if update and type(value) in _PLACEHOLDER_SHAPES and typemap.is_unavailable(value):
                 unavailable.append(col.name)
             elif value is None or not col.work:
                 columns[col.name] = value
             else:
                 columns[col.name] = _fit(row.table, col, value)
         return columns, unavailable
+
+
+def _keyless(topic: str) -> EnvelopeError:
+    """A record without a Kafka key: its table has no primary key, so Debezium has no key
+    to send and the sink no row to upsert (docs/types.md, Keyless tables)."""
+    if topic not in _KEYLESS_WARNED:
+        _KEYLESS_WARNED.add(topic)
+        log.warning("topic %s: %s", topic, KEYLESS_ADVICE)
+    return EnvelopeError(f"topic {topic}: record without a key: {KEYLESS_ADVICE}",
+                         reason="keyless_table")
 
 
 def _needs_work(col: ColumnPlan | None) -> ColumnPlan | None:

@@ -258,3 +258,30 @@ def test_the_processed_records_lsn_orders_it_as_the_raw_envelopes_does() -> None
     flat = decoder().decode(message(processed_bytes(), offset=2))
     assert raw is not None and flat is not None
     assert raw.change.position.key == flat.change.position.key  # offsets play no part
+
+
+@pytest.mark.parametrize("fmt", ["processed", "debezium"])
+@pytest.mark.parametrize("op", ["c", "r"])
+def test_a_real_value_equal_to_the_placeholder_is_stored_outside_updates(fmt: str,
+                                                                          op: str) -> None:
+    body = (processed_bytes(op=op, body=UNAVAILABLE_VALUE) if fmt == "processed"
+            else debezium_bytes(op=op, body=UNAVAILABLE_VALUE))
+    decoded = decoder().decode(message(body))
+    assert decoded is not None
+    assert decoded.change.unavailable == frozenset()
+    assert decoded.change.columns["body"] == UNAVAILABLE_VALUE
+
+
+@pytest.mark.parametrize("fmt", ["processed", "debezium"])
+def test_a_record_without_a_key_names_the_keyless_table(fmt: str,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    body = processed_bytes() if fmt == "processed" else debezium_bytes()
+    topic = f"{fmt}.public.keyless_{fmt}"
+    with caplog.at_level("WARNING", logger="cdc_sink.decode"):
+        first = failure(RawMessage(topic, 0, 1, None, body))
+        failure(RawMessage(topic, 0, 2, None, body))
+    assert isinstance(first, EnvelopeError)
+    assert (first.stage, first.reason) == ("validate", "keyless_table")
+    assert "message.key.columns" in first.message and "REPLICA IDENTITY FULL" in first.message
+    warnings = [r.getMessage() for r in caplog.records if topic in r.getMessage()]
+    assert len(warnings) == 1 and "primary key" in warnings[0]  # once per topic
