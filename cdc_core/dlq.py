@@ -1,4 +1,4 @@
-"""Dead-letter header contract (DESIGN "Dead-letter topic").
+"""Dead-letter header contract (docs/design.md, "Dead-letter topic").
 
 A DLQ record is the original key and value bytes, unchanged, plus these headers, so an
 operator (or a replay tool) can see where it came from and why it failed.  Values are
@@ -57,7 +57,7 @@ def dlq_headers(
     offset: int | None,
     now_ms: int,
 ) -> Headers:
-    """The seven DLQ headers (minus unknown locations), in DESIGN order.
+    """The seven DLQ headers (minus unknown locations), in the order of docs/design.md.
 
     The location is keyword-only: partition and offset are both ints and easy to swap.
     """

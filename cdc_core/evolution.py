@@ -1,4 +1,4 @@
-"""Classify a new writer schema against the last applied one (DESIGN "Schema evolution").
+"""Classify a new writer schema against the last applied one (docs/design.md, "Schema evolution").
 
 Additive changes are applied automatically; breaking ones stop the table, because
 guessing would silently produce wrong data.  The rules:
@@ -239,7 +239,7 @@ _FLOAT_RANKS = {"float": 1, "double": 2}
 
 
 def widens(old: Signature, new: Signature) -> bool:
-    """Whether ``new`` holds every value of ``old`` under the DESIGN widening rules."""
+    """Whether ``new`` holds every value of ``old`` under the widening rules of docs/design.md."""
     if old[1:3] != (None, None) or new[1:3] != (None, None):
         return _decimal_widens(old, new)
     old_int, new_int = _INT_RANKS.get((old[0], old[3])), _INT_RANKS.get((new[0], new[3]))

@@ -1,6 +1,6 @@
 """The flat processed record: the Flink job's output and the sink's input.
 
-Layout (DESIGN.md "Processed topics"): every table column, then ``METADATA_FIELDS`` in
+Layout (docs/design.md, "Processed topics"): every table column, then ``METADATA_FIELDS`` in
 that order, then the enrichment fields and ``__enrichment_missing``.
 
 Every non-key column is nullable in the processed schema (with default null), even one

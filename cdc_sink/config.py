@@ -90,7 +90,7 @@ class PostgresConfig(BaseModel):
         return secret.get_secret_value()
 
 
-_META = MetaNames()  # the defaults are DESIGN.md's names, defined once in sqlbuild
+_META = MetaNames()  # the defaults are docs/design.md's names, defined once in sqlbuild
 
 
 class MetaColumns(BaseModel):

@@ -1,4 +1,4 @@
-"""The dead-letter producer: the original key and value bytes plus DESIGN.md's headers.
+"""The dead-letter producer: the original key and value bytes plus the headers of docs/design.md.
 
 Delivery is confirmed before the offsets that skip the record are committed (``flush`` is
 step 1 of the checkpoint), so a failure never loses a record; a crash between the two may

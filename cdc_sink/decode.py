@@ -163,7 +163,7 @@ class Decoder:
     def _change(self, raw: RawMessage, row: RowSchema, key: dict[str, Any],
                 values: dict[str, Any], *, deleted: bool, op: str, eid: str,
                 position: Position) -> SinkChange:
-        """The Kafka key is authoritative for the primary key (DESIGN.md)."""
+        """The Kafka key is authoritative for the primary key (docs/design.md)."""
         columns, unavailable = self._prepare(row, values, op)
         return SinkChange(row.table, _key_values(row, key), columns, deleted, op, eid, position,
                           KafkaCoordinates(raw.topic, raw.partition, raw.offset),

@@ -1,4 +1,4 @@
-"""The sink's Prometheus metrics (DESIGN.md "Metrics and alerts"), in one registry.
+"""The sink's Prometheus metrics (docs/design.md, "Metrics"), in one registry.
 
 One object holds them so tests and a second sink in the same process get their own
 registry instead of colliding in prometheus_client's global one.

@@ -53,7 +53,7 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class MetaNames:
-    """Names of the metadata columns (configurable, DESIGN.md defaults)."""
+    """Names of the metadata columns (configurable; defaults in docs/design.md)."""
 
     is_deleted: str = "is_deleted"
     deleted_at: str = "deleted_at"

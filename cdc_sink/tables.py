@@ -4,7 +4,7 @@ The last applied schema of every table is kept in ``<target>._cdc_schemas`` (col
 their Avro types, key fields, and a halt reason), so classification survives restarts and a
 halted table stays halted until an operator clears ``halted_reason``.
 
-For each new writer schema of a table (DESIGN.md "Schema evolution"):
+For each new writer schema of a table (docs/design.md, "Schema evolution"):
 - an older schema (every column already applied with the same or a narrower type) needs no
   DDL: the columns it lacks are kept as stored (the writer treats them as unavailable);
 - additive changes are applied in the batch's own transaction (``ALTER TABLE``), counted,

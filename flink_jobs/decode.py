@@ -1,7 +1,7 @@
 """Raw Debezium record → validated ``Change`` (or a DLQ record): the job's decode stage.
 
 Steps, each failure a ``CdcError`` that becomes a DLQ record with the original bytes and
-DESIGN.md's headers (bad data never fails the job):
+the headers of docs/design.md (bad data never fails the job):
 Confluent framing and writer schema by id (``cdc_core.avro``, one registry fetch per id
 per task) → Debezium envelope rules (``cdc_core.envelope``) → schema-change
 classification against the last applied processed schema (``flink_jobs.catalog``) → the
@@ -156,6 +156,6 @@ class RecordDecoder:
 
 
 def dlq_record(err: CdcError, raw: RawRecord, topic: str, now_ms: int) -> OutRecord:
-    """The DLQ record: original key and value bytes plus DESIGN.md's headers."""
+    """The DLQ record: original key and value bytes plus the headers of docs/design.md."""
     headers = dlq_headers_for(err, raw.topic, raw.partition, raw.offset, now_ms)
     return OutRecord(topic, raw.key, raw.value, dict(headers))

@@ -58,7 +58,7 @@ def sink_ddl(config: JobConfig) -> str:
 
 
 def dlq_sink_ddl(config: JobConfig) -> str:
-    """The exactly-once sink of DLQ records, which carry DESIGN.md's headers."""
+    """The exactly-once sink of DLQ records, which carry the headers of docs/design.md."""
     columns = f"{_SINK_COLUMNS}, `headers` MAP<STRING, BYTES> METADATA"
     pattern = f"^{re.escape(config.processing.dlq_topic)}$"
     prefix = config.job.transactional_id_prefix + DLQ_TRANSACTION_SUFFIX

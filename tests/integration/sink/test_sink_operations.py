@@ -1,4 +1,4 @@
-"""The sink as operators see it: probes, every DESIGN.md metric, graceful SIGTERM."""
+"""The sink as operators see it: probes, every metric of docs/design.md, graceful SIGTERM."""
 
 from __future__ import annotations
 
