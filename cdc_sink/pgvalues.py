@@ -250,7 +250,21 @@ def _array_value(value: Any, pg: PgType) -> list[Any]:
     unfit = next((i for i in items if isinstance(i, Unfit)), None)
     if unfit is not None:
         raise _Unfit(unfit.reason)
+    if any(isinstance(i, str) for i in items) and any(
+            i is not None and not isinstance(i, str) for i in items):
+        return [_element_text(i) for i in items]
     return items
+
+
+def _element_text(item: Any) -> PgText | None:
+    """An array element as plain PostgreSQL input text: psycopg dumps a list only when its
+    elements share one type, and an array may mix values Python holds (``2020-01-01``) with
+    ones only PostgreSQL's text holds (``infinity``, ``4713-11-24 BC``)."""
+    if item is None:
+        return None
+    if isinstance(item, datetime):
+        return PgText(item.isoformat(sep=" "))
+    return PgText(item if isinstance(item, str) else item.isoformat())
 
 
 _CONVERT: dict[str, Convert] = {

@@ -30,7 +30,6 @@ from tests.e2e.type_cases import (
     NO_COLUMN,
     NO_ROW,
     SETUP_SQL,
-    SINK_STOPPING_CASES,
     Case,
     families,
 )
@@ -188,11 +187,6 @@ def _not_soft_deleted(dw: psycopg.Connection[Any], schema: str, table: str, coun
 def test_every_type_family_round_trips_as_the_mapping_table_says(
         type_run: Callable[[list[Case]], TypeRun], tmp_path: Path) -> None:
     _assert_round_trips(type_run(CASES), tmp_path)
-
-
-def test_an_infinite_date_inside_an_array_round_trips(
-        type_run: Callable[[list[Case]], TypeRun], tmp_path: Path) -> None:
-    _assert_round_trips(type_run(SINK_STOPPING_CASES), tmp_path)
 
 
 def _assert_round_trips(run: TypeRun, work: Path) -> None:

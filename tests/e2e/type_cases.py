@@ -10,7 +10,8 @@ One ``Case`` per (column type, hostile value), grouped into families (one source
   when the row never arrives (dead-lettered), ``NO_COLUMN`` when Debezium drops the column).
 
 ``snapshot`` overrides the outcome for the row captured by Debezium's initial snapshot, where
-Debezium reads through JDBC instead of the replication stream and sometimes differs.
+Debezium reads through JDBC instead of the replication stream and sometimes differs;
+``update`` overrides it for the row inserted with NULL and then updated to the value.
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ class Case:
     literal: str  # SQL literal, cast to pg_type by the column
     outcome: Outcome = EXACT
     snapshot: Outcome | None = None  # when the snapshot row differs from streamed rows
+    update: Outcome | None = None  # when the updated row differs from inserted ones
 
     def expected(self, phase: str) -> Outcome:
-        return self.snapshot if phase == "snapshot" and self.snapshot is not None \
-            else self.outcome
+        override = {"snapshot": self.snapshot, "update": self.update}.get(phase)
+        return self.outcome if override is None else override
 
 
 def _family(name: str, *cases: tuple[str, str] | tuple[str, str, Outcome] | Case
@@ -68,6 +70,13 @@ BIT1 = "Debezium carries bit(1) as a boolean; the warehouse column is boolean"
 UNKNOWN = Lossy("a type Debezium's PostgreSQL connector does not know: the column is left out "
                 "of the record (include.unknown.datatypes=false)", "debezium", NO_COLUMN)
 BC_SNAPSHOT = "the snapshot (JDBC) loses the era of BC dates; streamed rows keep it"
+PLACEHOLDER_UPDATE = Lossy(
+    "in an update, a value equal to Debezium's unavailable-value placeholder cannot be told "
+    "from an unchanged TOASTed value: the sink keeps the stored value (here NULL); "
+    "inserts and snapshots carry it exactly", "debezium", None)
+TS_OVERFLOW = ("Debezium's MicroTimestamp overflows int64 microseconds past "
+               "294247-01-10 04:00:54.775807: the sink refuses the wrapped value "
+               "(DLQ, value_misfit_timestamp_out_of_range)")
 
 CASES: list[Case] = [
     *_family(
@@ -93,12 +102,13 @@ CASES: list[Case] = [
     *_family(
         "text",
         ("text", "''"), ("text", "'it''s'"), ("text", "'🙂 é \\ \" tab\t'"),
-        ("text", "'__debezium_unavailable_value'"),
+        Case("text", "text", "'__debezium_unavailable_value'", update=PLACEHOLDER_UPDATE),
         ("varchar(5)", "'abcde'"),
         ("char(3)", "'a'", Equivalent("char(n) arrives blank-padded; the warehouse column is "
                                       "text", "a  ")),
         ("bytea", "'\\x'"), ("bytea", "'\\x00ff'"),
-        ("bytea", "'__debezium_unavailable_value'::bytea"),
+        Case("text", "bytea", "'__debezium_unavailable_value'::bytea",
+             update=PLACEHOLDER_UPDATE),
         ("citext", "'MiXeD'"),
     ),
     *_family(
@@ -112,7 +122,9 @@ CASES: list[Case] = [
         ("date", "'10000-01-01'"), ("date", "'5874897-12-31'"),
         ("timestamp", "'infinity'"), ("timestamp", "'-infinity'"),
         ("timestamp", "'4713-11-24 00:00:00 BC'"),
-        ("timestamp", "'294276-12-31 23:59:59.999999'"),
+        Case("datetime", "timestamp", "'294276-12-31 23:59:59.999999'",
+             Lossy(TS_OVERFLOW, "debezium", NO_ROW),
+             update=Lossy(TS_OVERFLOW, "debezium", None)),
         ("timestamp", "'2020-02-29 12:34:56.789012'"), ("timestamp", "'1970-01-01'"),
         ("timestamp(0)", "'2020-02-29 12:34:56'"),
         ("timestamptz", "'infinity'"), ("timestamptz", "'2020-01-01 00:00:00+05:30'"),
@@ -164,7 +176,8 @@ CASES: list[Case] = [
         ("text[]", "'{\"a,b\",\"\",NULL,\"NULL\"}'"), ("numeric[]", "'{1.50,NaN}'", Lossy(
             "a NaN element makes Debezium send the whole array as null (precise mode)",
             "debezium", None)),
-        ("date[]", "'{2020-01-01,0001-01-01}'"), ("boolean[]", "'{t,f}'"),
+        ("date[]", "'{2020-01-01,0001-01-01}'"), ("date[]", "'{2020-01-01,infinity,NULL}'"),
+        ("timestamp[]", "'{2020-02-29 12:34:56.789012,-infinity}'"), ("boolean[]", "'{t,f}'"),
         ("uuid[]", "'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}'"),
     ),
     *_family(
@@ -183,11 +196,6 @@ CASES: list[Case] = [
 SETUP_SQL = ("create extension if not exists citext; create extension if not exists hstore; "
              "create extension if not exists ltree; "
              "create type mood as enum ('sad', 'happy'); create type pair as (a int, b text);")
-
-
-# An infinite date inside an array: the sink process stops on it (its own run, so the
-# other families still report).
-SINK_STOPPING_CASES: list[Case] = [Case("date_arrays", "date[]", "'{2020-01-01,infinity}'")]
 
 
 def families(cases: list[Case] = CASES) -> dict[str, list[Case]]:

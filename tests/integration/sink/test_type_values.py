@@ -11,6 +11,7 @@ from psycopg import sql
 
 from cdc_sink import sqlbuild
 from cdc_sink.collapse import collapse
+from cdc_sink.fitcheck import checker
 from cdc_sink.model import KafkaCoordinates, Position, SinkChange
 from cdc_sink.pgvalues import to_pg
 from cdc_sink.sqlbuild import Column, TableLayout
@@ -69,6 +70,15 @@ CASES: list[tuple[Any, Any, str]] = [
     (VARBIT, bitset_bytes("1"), "1"),
     (VARBIT, bitset_bytes(ASYMMETRIC), ASYMMETRIC),
     (VARBIT, bitset_bytes("1101" * 250), "1101" * 250),
+    # an array mixing values Python's types hold with ones only PostgreSQL's text holds
+    ({"type": "array", "items": ["null", DATE]}, [18262, -2147472692, -2440222, None],
+     '{2020-01-01,infinity,"4713-11-24 BC",NULL}'),
+    ({"type": "array", "items": ["null", MICRO_TS]},
+     [1582979696789012, 9223372036825200000, 253402300800000001],
+     '{"2020-02-29 12:34:56.789012",infinity,"10000-01-01 00:00:00.000001"}'),
+    ({"type": "array", "items": ["null", ZONED_TS]},
+     ["2019-12-31T18:30:00.000000Z", "-infinity"],
+     '{"2019-12-31 18:30:00+00",-infinity}'),
     ("string", UNAVAILABLE, UNAVAILABLE),  # an insert's real value, not the placeholder
     ("bytes", UNAVAILABLE.encode(), "\\x" + UNAVAILABLE.encode().hex()),
 ]
@@ -79,6 +89,9 @@ def test_every_value_reads_back_as_the_source_text(postgres_dsn: str, pg_schema:
     layout = TableLayout(pg_schema, "type_values", key=(Column("id", "integer"),),
                          values=columns)
     values = {f"c{i}": to_pg(v, pg_type(t)) for i, (t, v, _) in enumerate(CASES)}
+    checks = {f"c{i}": (checker(pg_type(t)), pg_type(t)) for i, (t, _, _) in enumerate(CASES)}
+    misfits = {n: check(values[n], pg) for n, (check, pg) in checks.items() if check}
+    assert {n: r for n, r in misfits.items() if r is not None} == {}  # as the decoder checks
     change = SinkChange("type_values", (1,), {"id": 1, **values}, False, "c", "e1",
                         Position(1, 1_700_000_000_000), KafkaCoordinates("t", 0, 1),
                         frozenset())
