@@ -80,6 +80,16 @@ def sink_config(names: Names, ep: Endpoints, *, through_flink: bool, http_port: 
     }
 
 
+def exporter_config(names: Names, ep: Endpoints, *, through_flink: bool,
+                    http_port: int) -> dict[str, Any]:
+    """``cdc lag-exporter`` config: the sink's group (and the job's), the run's connector."""
+    groups = [f"sink-{names.run_id}", *([f"job-{names.run_id}"] if through_flink else [])]
+    return {"kafka": {"bootstrap_servers": ep.kafka_bootstrap}, "groups": groups,
+            "interval_s": 5.0,
+            "connect": {"url": ep.connect_url, "connectors": [names.connector]},
+            "http": {"host": "127.0.0.1", "port": http_port}}
+
+
 def job_config(names: Names, ep: Endpoints, *, checkpoint_dir: Path,
                checkpoint_interval_ms: int, prometheus_port: int,
                restore_from: str | None = None) -> dict[str, Any]:
@@ -88,7 +98,8 @@ def job_config(names: Names, ep: Endpoints, *, checkpoint_dir: Path,
         "kafka": {"bootstrap_servers": ep.kafka_bootstrap, "topics": names.raw_topics(),
                   "group_id": f"job-{names.run_id}"},
         "registry": {"url": ep.registry_url},
-        "job": {"name": f"cdc-processor-{names.run_id}",
+        # the job_name the shipped flink_* alert rules select
+        "job": {"name": "cdc-processor",
                 "checkpoint_interval_ms": checkpoint_interval_ms,
                 "checkpoint_dir": checkpoint_dir.as_uri(), "restore_from": restore_from,
                 "transactional_id_prefix": f"tx-{names.run_id}",

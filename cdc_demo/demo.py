@@ -4,7 +4,8 @@
 database, the connector, the Flink job on PyFlink's mini-cluster and the sink; play the
 seeded workload for ``duration_s``; wait until the warehouse equals the source; print the
 report; stop everything it started. ``up`` starts the same and keeps it running (with a
-gentle workload) until Ctrl-C, printing where metrics, logs and databases are.
+gentle workload) until Ctrl-C, with the lag exporter and a Prometheus that loads the project's
+alert rules and scrapes the run, printing where Prometheus, metrics, logs and databases are.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from cdc_demo.report import RunFigures, render
 from cdc_demo.source import TABLES
 from cdc_demo.verify import VerifyReport
 from cdc_demo.workload import Workload
-from cdc_stack import LocalStack, StackSettings
+from cdc_stack import LocalStack, StackSettings, prometheus
 from cdc_stack.stack import STATE_FILE, ServiceName
 
 SERVICES: tuple[ServiceName, ...] = ("kafka", "registry", "postgres", "connect")
@@ -157,19 +158,27 @@ def up(opts: DemoOptions) -> int:
         try:
             loader = start(pipe, opts)
             loader.stop = stop
-            _print_where(stack, pipe)
+            pipe.start_exporter()
+            _print_where(stack, pipe, stack.start_prometheus(pipe.scrape_targets()))
             loader.run()
         finally:
+            if not own:  # our own stack's `down` stops it with the engines
+                stack.stop_prometheus()
             pipe.close(drop_source=not own)
     return 0
 
 
-def _print_where(stack: LocalStack, pipe: Pipeline) -> None:
+def _print_where(stack: LocalStack, pipe: Pipeline, prometheus_url: str) -> None:
     ep, names = stack.state.endpoints, pipe.names
+    views = "".join(f"    {label:<24}{url}\n"
+                    for label, url in prometheus.links(prometheus.ui_base(prometheus_url)))
     print(f"""
-running until Ctrl-C
+running until Ctrl-C (or `cdc stack down --dir {stack.run_dir}`)
+  prometheus        {prometheus_url}  (alert rules of deploy/prometheus/alerts.yml)
+{views.rstrip()}
   sink metrics      http://127.0.0.1:{pipe.sink_port}/metrics  (/healthz, /readyz)
   flink metrics     http://127.0.0.1:{pipe.job_metrics_port}/metrics
+  lag exporter      http://127.0.0.1:{pipe.exporter_port}/metrics  (lag, Connect health)
   logs              {pipe.work_dir / 'logs'}  and  {stack.run_dir}/logs
   source database   {pipe.source_dsn}
   warehouse         {ep.postgres_dsn}  schema {names.target_schema}

@@ -18,8 +18,8 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from cdc_demo import connector, source
-from cdc_demo.children import Child, write_yaml
-from cdc_demo.configs import Endpoints, Names, job_config, sink_config
+from cdc_demo.children import CDC, Child, write_yaml
+from cdc_demo.configs import Endpoints, Names, exporter_config, job_config, sink_config
 from cdc_demo.verify import Side, VerifyReport, wait_converged
 from cdc_demo.workload import Key
 
@@ -44,8 +44,10 @@ class Pipeline:
     checkpoint_interval_ms: int = DEFAULT_CHECKPOINT_MS
     sink_port: int = field(default_factory=free_port)
     job_metrics_port: int = field(default_factory=free_port)
+    exporter_port: int = field(default_factory=free_port)
     sink: Child | None = None
     job: Child | None = None
+    exporter: Child | None = None
     job_starts: int = 0
 
     # -- source and connector ---------------------------------------------------------------
@@ -92,6 +94,24 @@ class Pipeline:
         path = write_yaml(self.work_dir / "sink.yaml", config)
         self.sink = Child.cdc("sink", path, self.work_dir / "logs/sink.log").start()
 
+    def start_exporter(self) -> None:
+        """``cdc lag-exporter`` for the run's groups and its connector's health in Connect."""
+        config = exporter_config(self.names, self.endpoints, through_flink=self.through_flink,
+                                 http_port=self.exporter_port)
+        path = write_yaml(self.work_dir / "lag-exporter.yaml", config)
+        self.exporter = Child([*CDC, "lag-exporter", "--config", str(path)],
+                              self.work_dir / "logs/lag-exporter.log").start()
+
+    def scrape_targets(self) -> dict[str, list[str]]:
+        """Prometheus jobs of this run, named as deploy/prometheus/alerts.yml selects them.
+        Connect has no metrics endpoint: its connector and task health reaches Prometheus
+        through the lag exporter (``cdc_connect_*``)."""
+        targets = {"cdc-sink": [f"127.0.0.1:{self.sink_port}"],
+                   "cdc-lag-exporter": [f"127.0.0.1:{self.exporter_port}"]}
+        if self.through_flink:
+            targets["flink"] = [f"127.0.0.1:{self.job_metrics_port}"]
+        return targets
+
     def start(self) -> None:
         """Source, connector, job (if in the path) and sink, in dependency order."""
         self.prepare_source()
@@ -117,7 +137,7 @@ class Pipeline:
 
     def stop_services(self) -> None:
         """Graceful stop of the sink, then the job (the sink finishes its batch first)."""
-        for child in (self.sink, self.job):
+        for child in (self.sink, self.job, self.exporter):
             if child is not None:
                 child.stop()
 

@@ -9,6 +9,8 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
 # promtool (alert rule tests) and the Prometheus server of the alert integration test.
 command -v promtool >/dev/null || missing+=(prometheus)
+# Headless Chromium: the test that loads Prometheus's alerts and graph pages.
+command -v chromium >/dev/null || missing+=(chromium)
 
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"

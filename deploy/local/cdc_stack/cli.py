@@ -36,7 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _print_state(state: StackState, alive: dict[str, bool] | None = None) -> None:
     ep = state.endpoints
     rows = [("kafka bootstrap", ep.kafka_bootstrap), ("schema registry", ep.registry_url),
-            ("postgres dsn", ep.postgres_dsn), ("kafka connect", ep.connect_url)]
+            ("postgres dsn", ep.postgres_dsn), ("kafka connect", ep.connect_url),
+            ("prometheus", ep.prometheus_url)]
     for label, value in rows:
         if value:
             print(f"{label:<16} {value}")

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cdc_stack import connect, kafka, postgres, readiness, registry, resolve
+from cdc_stack import connect, kafka, postgres, prometheus, readiness, registry, resolve
 from cdc_stack.errors import ServiceStartError
 from cdc_stack.jdk import find_java
 from cdc_stack.ports import free_port
@@ -60,6 +60,7 @@ class Endpoints:
     registry_v2_url: str = ""  # Apicurio v2 API, for the Kafka Connect Avro converter
     postgres_dsn: str = ""
     connect_url: str = ""  # Kafka Connect REST API
+    prometheus_url: str = ""  # set while a pipeline's Prometheus runs (start_prometheus)
 
 
 @dataclass
@@ -161,6 +162,38 @@ class LocalStack:
                                    jvm_opts=_jvm_opts(s.connect_heap, s.quick_jit)))
         self._save()  # `cdc stack down` must find the new pid
         self._await("connect", lambda: readiness.connect(ep.connect_url), time.monotonic())
+
+    def start_prometheus(self, targets: dict[str, list[str]]) -> str:
+        """Start Prometheus scraping ``targets`` ({job: [host:port]}) with the project's alert
+        rules; it is recorded like the engines, so ``down`` (and ``cdc stack down``) stops
+        it. Returns its URL once it is ready."""
+        port = free_port()
+        self._reload_processes()  # another process may have recorded its own since load
+        self._record(prometheus.start(self.run_dir, port, targets))
+        self.state.endpoints.prometheus_url = f"http://127.0.0.1:{port}"
+        self._save()
+        url = self.state.endpoints.prometheus_url
+        self._await("prometheus", lambda: readiness.http_ok(url + "/-/ready"), time.monotonic())
+        return url
+
+    def stop_prometheus(self) -> None:
+        """Stop the Prometheus of ``start_prometheus`` and forget it; the engines stay."""
+        rec = self.state.processes.pop("prometheus", None)
+        if rec is not None:
+            stop(rec)
+        self._reload_processes()
+        self.state.processes.pop("prometheus", None)
+        self.state.endpoints.prometheus_url = ""
+        self._save()
+
+    def _reload_processes(self) -> None:
+        """Merge in the process records of the state file, which is shared with other
+        processes attached to this run directory."""
+        path = self.run_dir / STATE_FILE
+        if path.exists():
+            raw = json.loads(path.read_text())["processes"]
+            self.state.processes = {**{k: ProcessRecord(**v) for k, v in raw.items()},
+                                    **self.state.processes}
 
     def status(self) -> dict[str, bool]:
         """Per service: is its process alive (the same process, not a pid reuser)?"""
