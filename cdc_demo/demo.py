@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import tempfile
 import threading
 import uuid
@@ -24,6 +25,7 @@ from cdc_demo import measure
 from cdc_demo.configs import Endpoints, Names
 from cdc_demo.load import Loader
 from cdc_demo.pipeline import DEFAULT_CHECKPOINT_MS, Pipeline
+from cdc_demo.progress import ProgressLine, RateMeter, Tick, converged_rows
 from cdc_demo.report import RunFigures, render
 from cdc_demo.source import TABLES
 from cdc_demo.verify import VerifyReport
@@ -123,14 +125,30 @@ def _play(pipe: Pipeline, opts: DemoOptions) -> tuple[VerifyReport, RunFigures]:
     worker = threading.Thread(target=loader.run, kwargs={"duration_s": opts.duration_s})
     worker.start()
     print(f"workload: {opts.rate:.0f} changes/s for {opts.duration_s:.0f}s", flush=True)
-    while worker.is_alive():
-        lag.sample()
-        worker.join(2.0)
+    line = ProgressLine(sys.stdout)
+    _watch_workload(pipe, loader, worker, lag, line)
+    line.end()
     print(f"workload done ({loader.stats.changes} changes); waiting for convergence",
           flush=True)
-    report = pipe.wait_converged(loader.workload.deleted, timeout_s=300)
+    report = pipe.wait_converged(loader.workload.deleted, timeout_s=300, on_report=lambda r:
+                                 line.show(Tick("converging", None, lag.sample(),
+                                                converged_rows(r))))
+    line.end()
     lag.sample()
     return report, _figures(pipe, loader, lag.max_lag_s, began)
+
+
+def _watch_workload(pipe: Pipeline, loader: Loader, worker: threading.Thread,
+                    lag: measure.LagSampler, line: ProgressLine) -> None:
+    """Progress every 2 s while the workload runs; the warehouse is compared every 10 s
+    (a comparison reads every table of both sides)."""
+    meter, converged, ticks = RateMeter(), None, 0
+    while worker.is_alive():
+        if ticks % 5 == 0:
+            converged = converged_rows(pipe.compare_now())
+        line.show(Tick("workload", meter.rate(loader.stats.changes), lag.sample(), converged))
+        ticks += 1
+        worker.join(2.0)
 
 
 def _figures(pipe: Pipeline, loader: Loader, max_lag_s: float, began: datetime) -> RunFigures:

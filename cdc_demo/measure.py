@@ -47,10 +47,13 @@ class LagSampler:
 
     metrics_url: str
     max_lag_s: float = 0.0
+    last_s: float | None = None  # the highest partition's lag in the latest sample
 
-    def sample(self) -> None:
+    def sample(self) -> float | None:
         lags = metric_values(fetch_metrics(self.metrics_url), "cdc_consumer_lag_seconds")
         self.max_lag_s = max([self.max_lag_s, *lags])
+        self.last_s = max(lags, default=None)
+        return self.last_s
 
 
 def fetch_metrics(url: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from confluent_kafka.cimpl import NewTopic
 from cdc_demo import connector, source
 from cdc_demo.children import CDC, Child, write_yaml
 from cdc_demo.configs import Endpoints, Names, exporter_config, job_config, sink_config
-from cdc_demo.verify import Side, VerifyReport, wait_converged
+from cdc_demo.verify import Side, VerifyReport, verify, wait_converged
 from cdc_demo.workload import Key
 
 DEFAULT_CHECKPOINT_MS = 2000
@@ -128,12 +129,21 @@ class Pipeline:
 
     # -- convergence and teardown -----------------------------------------------------------
     def wait_converged(self, expected_deleted: dict[str, set[Key]] | None = None,
-                       timeout_s: float = 180.0) -> VerifyReport:
+                       timeout_s: float = 180.0,
+                       on_report: Callable[[VerifyReport], None] | None = None
+                       ) -> VerifyReport:
         connect = connector.Connect(self.endpoints.connect_url)
         return wait_converged(Side(self.source_dsn, "public"),
                               Side(self.endpoints.postgres_dsn, self.names.target_schema),
                               source.TABLES, expected_deleted, timeout_s=timeout_s,
-                              health=lambda: connect.failure(self.names.connector))
+                              health=lambda: connect.failure(self.names.connector),
+                              on_report=on_report)
+
+    def compare_now(self) -> VerifyReport:
+        """One comparison of source and warehouse, now."""
+        return verify(Side(self.source_dsn, "public"),
+                      Side(self.endpoints.postgres_dsn, self.names.target_schema),
+                      source.TABLES)
 
     def stop_services(self) -> None:
         """Graceful stop of the sink, then the job (the sink finishes its batch first)."""

@@ -74,15 +74,19 @@ def verify(source: Side, warehouse: Side, tables: Iterable[str],
 def wait_converged(source: Side, warehouse: Side, tables: Iterable[str],
                    expected_deleted: Mapping[str, Iterable[Key]] | None = None, *,
                    timeout_s: float = 180.0, every_s: float = 2.0,
-                   health: Health | None = None) -> VerifyReport:
+                   health: Health | None = None,
+                   on_report: Callable[[VerifyReport], None] | None = None) -> VerifyReport:
     """Verify repeatedly until converged, ``health`` reports a failure, or ``timeout_s``;
-    return the last report."""
+    return the last report. ``on_report`` sees every round's report (progress)."""
     names = list(tables)
     deadline = time.monotonic() + timeout_s
 
     def check() -> VerifyReport:
         report = verify(source, warehouse, names, expected_deleted)
-        return replace(report, pipeline_failure=health()) if health is not None else report
+        report = replace(report, pipeline_failure=health()) if health is not None else report
+        if on_report is not None:
+            on_report(report)
+        return report
 
     report = check()
     while not report.converged and report.pipeline_failure is None \
