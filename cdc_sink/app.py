@@ -16,6 +16,7 @@ from cdc_sink.deadletter import DeadLetters
 from cdc_sink.decode import Decoder
 from cdc_sink.health import Health, serve
 from cdc_sink.metrics import SinkMetrics
+from cdc_sink.naming import Naming
 from cdc_sink.quality import QualityGate
 from cdc_sink.retry import kind_of, registry_unavailable, with_retries
 from cdc_sink.service import LineageHook, SinkParts, SinkService, client_config
@@ -36,6 +37,12 @@ HEARTBEAT_INTERVAL_MS = 1_000
 # topics (common for Debezium) every topic went to the same replica and the others idled;
 # round-robin spreads all the subscribed partitions.  Overridable likewise.
 ASSIGNMENT_STRATEGY = "roundrobin"
+# A replica killed with -9 holds its partitions until the group coordinator stops hearing
+# from it for one session timeout, so this bounds how long its partitions sit unconsumed.
+# 6 s is the broker's default minimum (group.min.session.timeout.ms); heartbeats still come
+# six times per timeout. With kafka.instance_id (static membership) a restart takes its
+# partitions back without waiting. Overridable likewise. See docs/sink.md "Recovery".
+SESSION_TIMEOUT_MS = 6_000
 
 
 def consumer_config(config: SinkConfig) -> dict[str, Any]:
@@ -43,6 +50,7 @@ def consumer_config(config: SinkConfig) -> dict[str, Any]:
     k = config.kafka
     conf: dict[str, Any] = {"topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
                             "heartbeat.interval.ms": HEARTBEAT_INTERVAL_MS,
+                            "session.timeout.ms": SESSION_TIMEOUT_MS,
                             "partition.assignment.strategy": ASSIGNMENT_STRATEGY,
                             **k.properties, "bootstrap.servers": k.bootstrap_servers,
                             "group.id": k.group_id, "enable.auto.commit": False,
@@ -53,6 +61,8 @@ def consumer_config(config: SinkConfig) -> dict[str, Any]:
     password = k.password()
     if password is not None:
         conf["sasl.password"] = password.get_secret_value()
+    if k.instance_id is not None:
+        conf["group.instance.id"] = k.instance_id
     return conf
 
 
@@ -64,7 +74,15 @@ def subscription(config: SinkConfig) -> list[str]:
 
 
 def registry_client(config: SinkConfig) -> SchemaRegistryClient:
-    conf: dict[str, Any] = {"url": config.registry.url, "timeout": config.registry.timeout_s}
+    """One try per request, bounded by ``registry.timeout_s``.
+
+    The client's own retries (three by default, with jittered waits up to 20 s) made one
+    schema request to a frozen registry block about four timeouts with nothing logged; the
+    sink retries instead (``retrying_fetch``): with backoff, each try logged and counted,
+    readiness off saying why.
+    """
+    conf: dict[str, Any] = {"url": config.registry.url, "timeout": config.registry.timeout_s,
+                            "max.retries": 0}
     if config.registry.basic_auth_user_info is not None:
         conf["basic.auth.user.info"] = config.registry.basic_auth_user_info.get_secret_value()
     return SchemaRegistryClient(conf)
@@ -81,15 +99,17 @@ def schema_text(registry: SchemaRegistryClient, schema_id: int) -> str:
 def retrying_fetch(registry: SchemaRegistryClient, opts: SinkOptions, metrics: SinkMetrics,
                    health: Health) -> Callable[[int], str]:
     """``schema_text`` that waits out a registry outage like a PostgreSQL one (retry.py)."""
-    def failed(exc: BaseException) -> None:
-        metrics.retries.labels(kind_of(exc)).inc()
-        health.set_ready(False, f"schema registry: {kind_of(exc)}")
-
     def fetch(schema_id: int) -> str:
+        what = f"schema registry: fetching schema id {schema_id}"
+
+        def failed(exc: BaseException) -> None:
+            metrics.retries.labels(kind_of(exc)).inc()
+            health.set_ready(False, f"{what} failed ({kind_of(exc)}: {exc}); retrying")
+
         return with_retries(lambda: schema_text(registry, schema_id), on_failure=failed,
                             initial_s=opts.retry_initial_backoff_s,
                             max_s=opts.retry_max_backoff_s, budget_s=opts.retry_budget_s,
-                            retryable=registry_unavailable)
+                            retryable=registry_unavailable, what=what)
     return fetch
 
 
@@ -116,7 +136,8 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
     consumer = consumer_config(config)
     health = Health()
     decoder = Decoder(retrying_fetch(registry_client(config), opts, metrics, health),
-                      lambda topic: opts.input_formats.get(topic, opts.input_format))
+                      lambda topic: opts.input_formats.get(topic, opts.input_format),
+                      Naming(opts.table_naming, opts.table_names))
     contracts = load_contracts(opts.contracts_dir)
     for name, contract in contracts.items():
         if contract.freshness_slo_s is not None:

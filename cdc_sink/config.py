@@ -42,6 +42,10 @@ class KafkaConfig(BaseModel):
     model_config = _STRICT
     bootstrap_servers: str
     group_id: str = "cdc-sink"
+    # Static group membership (group.instance.id): stable per replica and unique in the
+    # group (e.g. a StatefulSet pod name), so a restarted replica gets its partitions back
+    # at once. Two live replicas with one id fence each other. Unset: dynamic membership.
+    instance_id: str | None = Field(default=None, min_length=1)
     topics: tuple[str, ...] = ()
     topic_pattern: str | None = None
     properties: dict[str, str] = Field(default_factory=dict)  # passed through (SASL/SSL…)
@@ -114,6 +118,11 @@ class SinkOptions(BaseModel):
     input_formats: dict[str, InputFormat] = Field(default_factory=dict)  # per topic
     dlq_topic: str = "cdc.dlq"
     meta_columns: MetaColumns = MetaColumns()
+    # Warehouse table names (naming.py): <table>, or <schema>_<table>; table_names maps
+    # "<schema>.<table>" to a name and wins over both. A second source on one table is
+    # refused (table_name_clash), never merged.
+    table_naming: Literal["table", "schema_table"] = "table"
+    table_names: dict[str, str] = Field(default_factory=dict)
     contracts_dir: Path | None = None
     retry_initial_backoff_s: float = Field(default=0.5, gt=0)
     retry_max_backoff_s: float = Field(default=30.0, gt=0)

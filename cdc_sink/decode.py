@@ -5,15 +5,17 @@ processed record of the Flink job (``__op`` … fields) and a raw Debezium envel
 ``before``, ``after``, ``source``), so the sink can also run straight off Debezium. Every
 failure raises a ``CdcError`` carrying the stage and reason for the dead-letter record.
 
-Table names come from the topic, ``<prefix>.<schema>.<table>``: the warehouse table is
-``<table>`` and contracts are looked up as ``<schema>.<table>``.
+Table names come from the topic, ``<prefix>.<schema>.<table>``: contracts are looked up as
+``<schema>.<table>``; the warehouse table and column names come from naming.py (within
+PostgreSQL's 63 bytes, never two source names on one identifier). From here on a change
+speaks warehouse names only.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from cdc_core import evolution
@@ -22,7 +24,7 @@ from cdc_core.envelope import parse_envelope
 from cdc_core.errors import EnvelopeError, SinkError
 from cdc_core.event_id import event_id, header_event_id
 from cdc_core.processed import RESERVED_NAMES, meta_typed_by, processed_meta
-from cdc_sink import fitcheck, pgvalues, typemap
+from cdc_sink import fitcheck, naming, pgvalues, typemap
 from cdc_sink.model import KafkaCoordinates, Position, RawMessage, SinkChange, position_key
 
 Format = Literal["processed", "debezium"]
@@ -39,16 +41,18 @@ _NONE_UNAVAILABLE: frozenset[str] = frozenset()
 class ColumnPlan:
     """How one column's values are prepared, decided once per writer schema."""
 
-    name: str
+    name: str  # the warehouse column
     pg: typemap.PgType
     convert: pgvalues.Convert | None  # None: decoded values are what psycopg wants
     check: fitcheck.Check | None  # None: every value of the Avro type fits the column
     work: bool  # convert or check: False lets values through untouched
+    source: str = ""  # the field of the writer schema; the warehouse name if empty
 
     @classmethod
-    def of(cls, name: str, pg: typemap.PgType) -> ColumnPlan:
+    def of(cls, name: str, pg: typemap.PgType, source: str = "") -> ColumnPlan:
         convert, check = pgvalues.converter(pg), fitcheck.checker(pg)
-        return cls(name, pg, convert, check, convert is not None or check is not None)
+        return cls(name, pg, convert, check, convert is not None or check is not None,
+                   source or name)
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,11 @@ class Decoder:
     """Stateful only in caches: writer schemas by id and row schemas by id pair."""
 
     def __init__(self, fetch_schema: Callable[[int], str],
-                 format_for: Callable[[str], str]) -> None:
+                 format_for: Callable[[str], str],
+                 names: naming.Naming | None = None) -> None:
         self._avro = AvroDecoder(fetch_schema)
         self._format_for = format_for
+        self._names = names or naming.Naming()
         self._rows: dict[tuple[str, int, int], RowSchema] = {}
 
     def decode(self, raw: RawMessage) -> Decoded | None:
@@ -115,15 +121,21 @@ class Decoder:
     def _build_row_schema(self, topic: str, key_id: int, value_id: int) -> RowSchema:
         value_schema = self._avro.schema_of(value_id)
         fmt = self._detect(topic, value_schema)
-        columns = tuple(c for c in evolution.columns_of(value_schema)
-                        if c.name not in RESERVED_NAMES)
-        key_fields = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
         schema, table = split_topic(topic)
+        warehouse_table = self._names.table(schema, table)
+        source_columns = [c for c in evolution.columns_of(value_schema)
+                          if c.name not in RESERVED_NAMES]
+        names = naming.column_names(warehouse_table, [c.name for c in source_columns])
+        columns = tuple(replace(c, name=names[c.name]) for c in source_columns)
+        key_sources = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
+        key_fields = tuple(names.get(f, naming.identifier(f)) for f in key_sources)
         pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
-        plan = {n: ColumnPlan.of(n, t) for n, t in pg.items()}
-        key_plan = tuple((f, _needs_work(plan.get(f))) for f in key_fields)
-        return RowSchema(table, f"{schema}.{table}", fmt, key_fields, columns, pg, plan,
-                         key_plan, all(col is None for _, col in key_plan),
+        plan = {c.name: ColumnPlan.of(c.name, pg[c.name], s.name)
+                for c, s in zip(columns, source_columns, strict=True)}
+        key_plan = tuple((src, _needs_work(plan.get(f)))
+                         for src, f in zip(key_sources, key_fields, strict=True))
+        return RowSchema(warehouse_table, f"{schema}.{table}", fmt, key_fields, columns, pg,
+                         plan, key_plan, all(col is None for _, col in key_plan),
                          fmt == "processed" and meta_typed_by(value_schema))
 
     def _detect(self, topic: str, value_schema: dict[str, Any]) -> Format:
@@ -182,9 +194,9 @@ class Decoder:
         columns: dict[str, Any] = {}
         unavailable: list[str] = []
         for col in row.plan.values():
-            if col.name not in values:
+            if col.source not in values:
                 continue
-            value = values[col.name]
+            value = values[col.source]
             if update and type(value) in _PLACEHOLDER_SHAPES and typemap.is_unavailable(value):
                 unavailable.append(col.name)
             elif value is None or not col.work:
@@ -210,7 +222,7 @@ def _needs_work(col: ColumnPlan | None) -> ColumnPlan | None:
 
 def _key_values(row: RowSchema, key: dict[str, Any]) -> tuple[Any, ...]:
     """The primary key from the Kafka key, each value fitted to its column."""
-    values = tuple([key.get(name) for name in row.key_fields])
+    values = tuple([key.get(name) for name, _ in row.key_plan])
     if not values or None in values:
         raise EnvelopeError(f"key of {row.table} lacks a primary-key value",
                             reason="missing_key_field")

@@ -79,6 +79,8 @@ class Tables:
         self._state: dict[str, TableState] = {}
         self._pending: dict[str, TableState] = {}
         self._accepted: set[int] = set()  # id() of RowSchemas already judged for a table
+        self._sources: dict[str, str] = {}  # warehouse table -> its source <schema>.<table>
+        self._clashes: set[tuple[str, str]] = set()  # (table, refused source), logged once
 
     def bootstrap(self, conn: psycopg.Connection[Any]) -> None:
         """Create the schema and bookkeeping tables; load every applied table schema."""
@@ -89,9 +91,14 @@ class Tables:
             "create table if not exists {} (table_name text primary key, key_fields text[] "
             "not null, columns jsonb not null, halted_reason text, "
             "updated_at timestamptz not null default now())").format(self._schemas_ident()))
-        rows = conn.execute(sql.SQL("select table_name, key_fields, columns, halted_reason "
-                                    "from {}").format(self._schemas_ident())).fetchall()
-        for name, keys, cols, halted in rows:
+        conn.execute(sql.SQL("alter table {} add column if not exists source_table text").format(
+            self._schemas_ident()))
+        rows = conn.execute(sql.SQL("select table_name, key_fields, columns, halted_reason, "
+                                    "source_table from {}").format(
+            self._schemas_ident())).fetchall()
+        for name, keys, cols, halted, source in rows:
+            if source is not None:
+                self._sources[name] = source
             columns = [evolution.Column(**c) for c in cols]
             self._state[name] = TableState(tuple(keys), columns, halted)
             conn.execute(sqlbuild.add_position_column(
@@ -120,11 +127,27 @@ class Tables:
             raise SchemaChangeError(f"table {row.table} is halted: {state.halted_reason}",
                                     table=row.table, column="", old_type="applied",
                                     new_type="refused")
+        self._check_source(row)
         if id(row) not in self._accepted:
             state = self._judge(row, state)
             self._accepted.add(id(row))
         assert state is not None
         return state.layout(self.schema, row.table, self.meta)
+
+    def _check_source(self, row: RowSchema) -> None:
+        """One warehouse table, one source: a second is refused, never merged (naming.py)."""
+        owner = self._sources.setdefault(row.table, row.source_table)
+        if owner == row.source_table:
+            return
+        if (row.table, row.source_table) not in self._clashes:
+            self._clashes.add((row.table, row.source_table))
+            self._metrics.table_halted.labels(row.table, "name_clash").set(1)
+            log.error("REFUSED %s -> warehouse table %s.%s: that table already holds %s; "
+                      "set sink.table_naming: schema_table or map it in sink.table_names",
+                      row.source_table, self.schema, row.table, owner)
+        raise SinkError(f"{row.source_table}: warehouse table {row.table} already holds "
+                        f"{owner}; set sink.table_naming or sink.table_names",
+                        reason="table_name_clash")
 
     def _current(self, table: str) -> TableState | None:
         return self._pending.get(table) or self._state.get(table)
@@ -237,13 +260,24 @@ class Tables:
     def persist(self, conn: psycopg.Connection[Any], table: str) -> None:
         """Record the table's pending state in the schema catalog (batch transaction)."""
         state = self._pending[table]
-        conn.execute(sql.SQL(
-            "insert into {} (table_name, key_fields, columns, halted_reason) values "
-            "(%s, %s, %s, %s) on conflict (table_name) do update set key_fields = "
+        cur = conn.execute(sql.SQL(
+            "insert into {t} (table_name, key_fields, columns, halted_reason, source_table) "
+            "values (%s, %s, %s, %s, %s) on conflict (table_name) do update set key_fields = "
             "excluded.key_fields, columns = excluded.columns, halted_reason = "
-            "excluded.halted_reason, updated_at = now()").format(self._schemas_ident()),
+            "excluded.halted_reason, source_table = coalesce({t}.source_table, "
+            "excluded.source_table), updated_at = now() returning source_table").format(
+            t=self._schemas_ident()),
             (table, list(state.key_fields), json.dumps([_column_json(c) for c in state.columns]),
-             state.halted_reason))
+             state.halted_reason, self._sources.get(table)))
+        self._owned_by_us(table, cur.fetchone())
+
+    def _owned_by_us(self, table: str, stored: tuple[Any, ...] | None) -> None:
+        """Another replica recorded another source for ``table`` first: stop rather than merge
+        (the restart loads the catalog and refuses the clashing source's records)."""
+        ours = self._sources.get(table)
+        if stored is not None and stored[0] is not None and ours is not None and stored[0] != ours:
+            raise SinkError(f"warehouse table {table} holds {stored[0]}, not {ours}",
+                            reason="table_name_clash")
 
     def committed(self) -> None:
         """The batch committed: pending states become the applied ones."""
