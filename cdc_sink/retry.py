@@ -48,8 +48,11 @@ def registry_unavailable(exc: BaseException) -> bool:
 
 def with_retries(work: Callable[[], T], *, on_failure: Callable[[BaseException], None],
                  initial_s: float, max_s: float, budget_s: float,
-                 retryable: Callable[[BaseException], bool] = warehouse_unavailable) -> T:
-    """Run ``work`` until it succeeds; between tries call ``on_failure`` and back off."""
+                 retryable: Callable[[BaseException], bool] = warehouse_unavailable,
+                 what: str = "warehouse") -> T:
+    """Run ``work`` until it succeeds; between tries call ``on_failure`` and back off.
+
+    Every failed try is logged, naming ``what`` was being done, the error and the pause."""
     delay, started, attempts = initial_s, time.monotonic(), 0
     while True:
         attempts += 1
@@ -60,8 +63,8 @@ def with_retries(work: Callable[[], T], *, on_failure: Callable[[BaseException],
                 raise
             if time.monotonic() - started > budget_s:
                 raise RetriesExhausted(attempts, exc) from exc
-            log.warning("attempt %d failed (%s: %s); retrying in %.1fs", attempts,
-                        kind_of(exc), exc, delay)
+            log.warning("%s: attempt %d failed (%s: %s); retrying in %.1fs", what,
+                        attempts, kind_of(exc), exc, delay)
             on_failure(exc)
             time.sleep(delay)
             delay = min(delay * 2, max_s)

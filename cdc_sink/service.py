@@ -66,7 +66,7 @@ def client_config(consumer_config: dict[str, Any]) -> dict[str, Any]:
     """Connection and security settings of the consumer, without its group behaviour."""
     drop = ("group.id", "enable.auto.commit", "auto.offset.reset", "max.poll.interval.ms",
             "isolation.level", "partition.assignment.strategy", "enable.partition.eof",
-            "session.timeout.ms", "heartbeat.interval.ms")
+            "session.timeout.ms", "heartbeat.interval.ms", "group.instance.id")
     return {k: v for k, v in consumer_config.items() if k not in drop}
 
 

@@ -7,13 +7,19 @@ with backoff (metric, readiness off), and writes them once the registry is back.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import pytest
+from confluent_kafka.schema_registry import Schema
 
+from cdc_sink.health import Health
+from cdc_sink.metrics import SinkMetrics
 from cdc_stack.ports import free_port
 from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
 from tests.integration.sink.test_sink_evolution import A_V1, A_V2, rec, rows
@@ -70,30 +76,56 @@ def test_records_needing_the_registry_wait_for_it_and_none_is_dead_lettered(
     assert "cdc_dlq_records_total{" not in text, text
 
 
-def test_a_registry_answer_that_never_comes_times_out_and_is_retried(
-        services: Services) -> None:
-    """confluent-kafka's client waits forever by default; the sink's client times out, and
-    the client's own retry then succeeds on a fresh connection."""
+def test_a_frozen_registry_times_out_per_try_and_is_retried_logged_and_reported(
+        services: Services, caplog: pytest.LogCaptureFixture) -> None:
+    """Each request is one try bounded by ``registry.timeout_s`` (confluent-kafka's client
+    would try four times, silently); the sink's retries log every failed try and keep
+    readiness off with the reason, until the registry answers again."""
     from cdc_sink.app import registry_client as sink_registry_client
+    from cdc_sink.app import retrying_fetch
     from cdc_sink.config import SinkConfig
 
+    registry = registry_client(services.registry_url)
+    subject = f"{unique('frozen')}-value"
+    schema_id = registry.register_schema(subject, Schema(json.dumps(A_V1.key_schema("f")),
+                                                         "AVRO"))
     upstream = urlsplit(services.registry_url)
     proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 80)
     config = SinkConfig.model_validate({
         "kafka": {"bootstrap_servers": services.kafka_bootstrap, "topics": ["unused.a.b"]},
-        "registry": {"url": _through(proxy, services.registry_url), "timeout_s": 1.0},
-        "postgres": {"dsn": services.postgres_dsn}})
-    client = sink_registry_client(config)
+        "registry": {"url": _through(proxy, services.registry_url), "timeout_s": TIMEOUT_S},
+        "postgres": {"dsn": services.postgres_dsn},
+        "sink": {"retry_initial_backoff_s": 0.2, "retry_max_backoff_s": 0.5}})
+    health, metrics = Health(), SinkMetrics()
+    fetch = retrying_fetch(sink_registry_client(config), config.sink, metrics, health)
+    answer: list[str] = []
     proxy.mute()
-    threading.Timer(1.5, proxy.mute, args=(False,)).start()
-    answer: list[object] = []
-    worker = threading.Thread(target=lambda: answer.append(client.get_subjects()), daemon=True)
-    started = time.monotonic()
-    worker.start()
-    worker.join(30)
+    worker = threading.Thread(target=lambda: answer.append(fetch(schema_id)), daemon=True)
     try:
-        assert not worker.is_alive(), "the registry call hung on the lost response"
-        assert isinstance(answer[0], list)
-        assert time.monotonic() - started >= 1.0  # the first attempt did time out
+        with caplog.at_level(logging.WARNING, logger="cdc_sink.retry"):
+            started = time.time()
+            worker.start()
+            wait_until(lambda: len(_retries_logged(caplog, schema_id)) >= 2, 30,
+                       "two logged retries while the registry is frozen")
+            ready, reason = health.readiness()
+            assert not ready
+            assert f"schema registry: fetching schema id {schema_id} failed" in reason
+            assert "Timeout" in reason, reason
+            proxy.mute(False)
+            worker.join(30)
+        assert not worker.is_alive(), "the schema request hung on the frozen registry"
+        assert json.loads(answer[0]) == A_V1.key_schema("f")
+        first = next(r for r in caplog.records if "fetching schema id" in r.getMessage())
+        assert "ReadTimeout" in first.getMessage()
+        # one try, not the client's four: logged after one timeout (bound kept generous)
+        assert first.created - started < 2.5 * TIMEOUT_S
     finally:
         proxy.close()
+
+
+TIMEOUT_S = 2.0
+
+
+def _retries_logged(caplog: pytest.LogCaptureFixture, schema_id: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if f"fetching schema id {schema_id}: attempt" in r.getMessage()]
