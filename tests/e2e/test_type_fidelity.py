@@ -10,27 +10,32 @@ earlier change of that table was applied or dead-lettered.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
 
+from cdc_core import avro_schema
 from cdc_demo import connector, source
 from cdc_demo.children import Child, write_yaml
 from cdc_demo.configs import Endpoints, Names, sink_config
 from cdc_demo.pipeline import create_topics, free_port
 from tests.e2e.type_cases import (
     CASES,
+    DEBEZIUM,
     EXACT,
     NO_COLUMN,
     NO_ROW,
     SETUP_SQL,
     Case,
+    carried,
     families,
 )
 from tests.support.waiting import wait_until
@@ -205,8 +210,32 @@ def _assert_round_trips(run: TypeRun, work: Path) -> None:
             conn.execute(sql.SQL("insert into {} (id) values (%s)").format(
                 sql.Identifier(table)), (SENTINEL,))
     _wait_arrived(run)
-    differences = _differences(run)
+    differences = _differences(run) + _schema_differences(run)
     assert differences == [], "\n".join(differences)
+
+
+def _registered_columns(run: TypeRun, topic: str) -> dict[str, Any]:
+    """Column name -> Avro type of the row record in the topic's latest value schema."""
+    url = f"{run.endpoints.registry_url}/subjects/{topic}-value/versions/latest"
+    answer = httpx.get(url, timeout=10.0).raise_for_status()
+    schema = avro_schema.qualify(json.loads(answer.json()["schema"]))
+    schema = avro_schema.expand(schema, avro_schema.named_types(schema))
+    after = next(f for f in schema["fields"] if f["name"] == "after")
+    return {f["name"]: f["type"] for f in avro_schema.non_null(after["type"])["fields"]}
+
+
+def _schema_differences(run: TypeRun) -> list[str]:
+    """Every column whose registered Avro type is not what type_cases.DEBEZIUM says, so
+    that the generated type table (docs/types.md) is checked against the real connector."""
+    found = []
+    for family, cases in run.cases.items():
+        registered = _registered_columns(run, f"{run.names.topic_prefix}.public.f_{family}")
+        for pg, column in _columns(cases).items():
+            got = registered.get(column)
+            got = None if got is None else carried(avro_schema.non_null(got))
+            if got != DEBEZIUM[pg]:
+                found.append(f"{pg:<18} registered {got!r} expected {DEBEZIUM[pg]!r}")
+    return found
 
 
 def _wait_arrived(run: TypeRun) -> None:
