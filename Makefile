@@ -3,10 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+DBT_VENV ?= .venv-dbt
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: install deps check test test-unit test-integration test-e2e up down status clean \
+.PHONY: install dbt-env deps check test test-unit test-integration test-e2e up down status clean \
 	k8s-rules promtool demo \
 	pipeline-up
 
@@ -18,7 +19,16 @@ $(BIN)/cdc: pyproject.toml
 
 install: $(BIN)/cdc  ## create the virtualenv and install the project with dev tools
 
-deps: install  ## system packages (PostgreSQL, Maven) and the engines' JARs from Maven Central
+# dbt lives in its own environment: its pins clash with the dev tools (see pyproject's extra).
+$(DBT_VENV)/bin/dbt: pyproject.toml $(BIN)/cdc
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["dbt"]))' > $(DBT_VENV)/requirements.txt
+	$(DBT_VENV)/bin/pip install -q -r $(DBT_VENV)/requirements.txt
+	touch $@
+
+dbt-env: $(DBT_VENV)/bin/dbt  ## dbt-core + dbt-postgres (the `dbt` extra) in .venv-dbt
+
+deps: install dbt-env  ## system packages (PostgreSQL, Maven), the JARs from Maven Central, dbt
 	bash deploy/local/install-system-deps.sh
 	$(BIN)/cdc stack resolve --all
 
@@ -60,4 +70,4 @@ promtool:  ## check the alert rules and run their unit tests (Debian's prometheu
 	cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules tests/alerts_test.yml
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DBT_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,4 +1,5 @@
-"""``cdc lag-exporter --config FILE`` and ``cdc freshness --config SINK_FILE``."""
+"""``cdc lag-exporter --config FILE``, ``cdc freshness --config SINK_FILE`` and
+``cdc dbt sources --contracts DIR --schema SCHEMA [--out FILE]``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from cdc_cli.logs import configure_logging
 
-COMMANDS = ("lag-exporter", "freshness")
+COMMANDS = ("lag-exporter", "freshness", "dbt")
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,6 +26,23 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     fresh.add_argument("--config", type=Path, required=False,
                        help="the sink's YAML (warehouse, contracts_dir, meta columns)")
     fresh.set_defaults(handler=_freshness)
+    _add_dbt(subparsers)
+
+
+def _add_dbt(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dbt = subparsers.add_parser("dbt", help="dbt files generated from the table contracts")
+    sources = dbt.add_subparsers(dest="dbt_command", required=True).add_parser(
+        "sources", help="write a dbt sources.yml: freshness and tests from the contracts")
+    sources.add_argument("--contracts", type=Path, required=True,
+                         help="directory of contract YAML files (as sink.contracts_dir)")
+    sources.add_argument("--schema", required=True, help="the sink's postgres.target_schema")
+    sources.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    sources.add_argument("--source-name", default="cdc", help="the dbt source's name")
+    sources.add_argument("--deleted-column", default="is_deleted",
+                         help="the sink's soft-delete column (sink.meta_columns)")
+    sources.add_argument("--loaded-at-field", default="_loaded_at",
+                         help="the sink's load-time column (sink.meta_columns)")
+    sources.set_defaults(handler=_dbt_sources)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +61,28 @@ def _freshness(args: argparse.Namespace) -> int:
         return 2
     print(render(rows))
     return 1 if any_stale(rows) else 0
+
+
+def _dbt_sources(args: argparse.Namespace) -> int:
+    """Write the sources file; a missing or invalid contracts directory exits 2."""
+    from cdc_core.errors import ConfigError
+    from cdc_ops.dbt_sources import render, sources_document
+    from cdc_sink.app import load_contracts
+
+    try:
+        if not args.contracts.is_dir():
+            raise ConfigError(f"--contracts {args.contracts}: not a directory")
+        contracts = load_contracts(args.contracts)
+    except (ConfigError, OSError) as exc:
+        print(f"cdc dbt sources: {exc}", file=sys.stderr)
+        return 2
+    text = render(sources_document(contracts, args.schema, args.source_name,
+                                   args.deleted_column, args.loaded_at_field))
+    if args.out:
+        args.out.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _lag_exporter(args: argparse.Namespace) -> int:
