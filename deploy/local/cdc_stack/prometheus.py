@@ -65,10 +65,11 @@ def ui_base(base: str) -> str:
     return base if modern else f"{base}/classic"
 
 
-def graph_url(base: str, expr: str, table: bool = False) -> str:
-    """The graph page (``base`` from ``ui_base``) showing ``expr`` over the last hour;
+def graph_url(base: str, expr: str, table: bool = False, range_input: str = "1h") -> str:
+    """The graph page (``base`` from ``ui_base``) showing ``expr`` over ``range_input``;
     ``table``: its console tab, the values as a table."""
-    return f"{base}/graph?g0.expr={quote(expr)}&g0.tab={1 if table else 0}&g0.range_input=1h"
+    tab = 1 if table else 0
+    return f"{base}/graph?g0.expr={quote(expr)}&g0.tab={tab}&g0.range_input={range_input}"
 
 
 def links(base: str) -> list[tuple[str, str]]:

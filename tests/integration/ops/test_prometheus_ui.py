@@ -72,7 +72,7 @@ def _check_pages(ui: str, group: str, tmp_path: Path) -> None:
 
     graph = dump_dom(prometheus.graph_url(ui, LAG, table=True), tmp_path / "chromium")
     (tmp_path / "graph.html").write_text(graph)
-    screenshot(prometheus.graph_url(ui, f"max by (group) ({LAG})"), tmp_path / "graph.png",
-               tmp_path / "chromium")
+    screenshot(prometheus.graph_url(ui, f"max by (group) ({LAG})", range_input="1m"),
+               tmp_path / "graph.png", tmp_path / "chromium")
     assert f'{LAG}{{' in graph and f'group="{group}"' in graph, \
         f"the lag query shows no series of group {group}; see {tmp_path / 'graph.html'}"
