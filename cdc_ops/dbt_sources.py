@@ -62,7 +62,8 @@ def _table(contract: TableContract, live: dict[str, str], loaded_at: str) -> dic
         table["freshness"] = _freshness(contract.freshness_slo_s)
     if len(contract.primary_key) > 1:
         table["data_tests"] = [{"cdc_unique_combination": {
-            "name": f"{name}_primary_key_unique", "columns": list(contract.primary_key)}}]
+            "name": f"{name}_primary_key_unique",
+            "arguments": {"columns": list(contract.primary_key)}}}]
     meta = [{"name": c, "description": d} for c, d in META_COLUMNS.items() if c != loaded_at]
     return {**table, "columns": [*({"name": n, **c} for n, c in columns.items()), *meta,
                                  {"name": loaded_at, "description": META_COLUMNS["_loaded_at"]}]}
@@ -87,10 +88,11 @@ def _test(table: str, e: Expectation, live: dict[str, str]) -> dict[str, Any]:
     config: dict[str, Any] = {**live, **({"severity": "warn"} if e.severity == "soft" else {})}
     args: dict[str, Any] = {"name": f"{table}_{e.name}", "config": config}
     if e.kind == "in_set":
-        return {"accepted_values": {**args, "values": list(e.values or [])}}
+        return {"accepted_values": {**args, "arguments": {"values": list(e.values or [])}}}
     if e.kind == "range":
         bounds = {"min_value": e.min, "max_value": e.max}
-        return {"cdc_in_range": {**args, **{k: v for k, v in bounds.items() if v is not None}}}
+        kept = {k: v for k, v in bounds.items() if v is not None}
+        return {"cdc_in_range": {**args, "arguments": kept}}
     return {"not_null": args}
 
 

@@ -51,9 +51,10 @@ def test_expectations_become_named_tests_on_live_rows() -> None:
     orders = _tables()["orders"]
     live = {"where": "not is_deleted"}
     assert _tests(orders, "status") == [{"accepted_values": {
-        "name": "orders_status_known", "config": live, "values": ["new", "paid"]}}]
+        "name": "orders_status_known", "config": live, "arguments": {"values": ["new", "paid"]}}}]
     assert _tests(orders, "total") == [{"cdc_in_range": {
-        "name": "orders_total_in_range", "config": live, "min_value": 0, "max_value": 10}}]
+        "name": "orders_total_in_range", "config": live,
+        "arguments": {"min_value": 0, "max_value": 10}}}]
     assert _tests(orders, "customer_id") == [{"not_null": {
         "name": "orders_customer_present", "config": {**live, "severity": "warn"}}}]
 
@@ -64,10 +65,10 @@ def test_primary_keys_are_unique_and_not_null_on_every_row() -> None:
         {"not_null": {"name": "orders_order_id_key_not_null"}},
         {"unique": {"name": "orders_primary_key_unique"}}]
     assert tables["order_items"]["data_tests"] == [{"cdc_unique_combination": {
-        "name": "order_items_primary_key_unique", "columns": ["order_id", "line_no"]}}]
+        "name": "order_items_primary_key_unique", "arguments": {"columns": ["order_id", "line_no"]}}}]
     assert _tests(tables["order_items"], "quantity") == [{"cdc_in_range": {
         "name": "order_items_quantity_positive", "config": {"where": "not is_deleted"},
-        "min_value": 1}}]
+        "arguments": {"min_value": 1}}}]
 
 
 def test_metadata_columns_are_documented() -> None:
