@@ -65,7 +65,8 @@ def test_primary_keys_are_unique_and_not_null_on_every_row() -> None:
         {"not_null": {"name": "orders_order_id_key_not_null"}},
         {"unique": {"name": "orders_primary_key_unique"}}]
     assert tables["order_items"]["data_tests"] == [{"cdc_unique_combination": {
-        "name": "order_items_primary_key_unique", "arguments": {"columns": ["order_id", "line_no"]}}}]
+        "name": "order_items_primary_key_unique",
+        "arguments": {"columns": ["order_id", "line_no"]}}}]
     assert _tests(tables["order_items"], "quantity") == [{"cdc_in_range": {
         "name": "order_items_quantity_positive", "config": {"where": "not is_deleted"},
         "arguments": {"min_value": 1}}}]
