@@ -51,6 +51,7 @@ from pydantic import (
 
 from cdc_core.envelope import ChangeEvent, is_unavailable
 from cdc_core.errors import ConfigError, ContractViolation
+from cdc_core.settings import key_path
 from cdc_core.values import as_decimal, as_text
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -154,7 +155,7 @@ def load_contracts(docs: Sequence[Mapping[str, Any]]) -> dict[str, TableContract
     try:
         contracts = ContractsFile.model_validate(list(docs)).root
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, docs)) from exc
+        raise ConfigError(*_describe(exc, docs)) from exc
     _no_duplicates_config([c.table for c in contracts])
     return {c.table: c for c in contracts}
 
@@ -286,13 +287,12 @@ def _table_label(docs: Sequence[Any], index: Any) -> str:
     return str(table) if table else f"contract #{index}"
 
 
-def _describe(exc: ValidationError, docs: Sequence[Any]) -> str:
+def _describe(exc: ValidationError, docs: Sequence[Any]) -> list[str]:
     """One line per problem: which table, which key, what is wrong."""
     lines = []
     for err in exc.errors():
         index, *path = err["loc"] or (0,)
-        table = _table_label(docs, index)
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        where = key_path(tuple(path)) or "(document)"
         what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        lines.append(f"{table}: {where or '(document)'}: {what}")
-    return "contracts are invalid:\n  " + "\n  ".join(lines)
+        lines.append(f"contracts are invalid: {_table_label(docs, index)}: {where}: {what}")
+    return lines

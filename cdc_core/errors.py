@@ -1,27 +1,46 @@
-"""The one exception tree of ``cdc_core``.
+"""The project's one exception tree: every error it raises on purpose derives from
+``PipelineError``, so a command catches the root once and says what went wrong in a line.
 
-Record-level failures are ``CdcError`` subclasses.  Each carries what the dead-letter
-record needs: the pipeline ``stage`` that failed, a machine-readable ``reason`` (the
-``cdc.error.reason`` DLQ header, also a metric label) and, once the caller knows it, the
-record's location and raw bytes.  That way nothing is dropped without a DLQ record that
-says why.  Configuration mistakes are not records and must stop start-up instead, so
-they live in a separate branch::
+The four families answer "what happens next":
+
+* a **record error** (``CdcError``) means one record cannot go through.  It carries what
+  the dead-letter record needs: the pipeline ``stage``, a machine-readable ``reason`` (the
+  ``cdc.error.reason`` header, also a metric label) and, once the caller knows them, the
+  record's location and raw bytes.  The record goes to the DLQ; the pipeline goes on.
+* a **configuration error** (``ConfigError``) stops start-up before anything is written.
+  It lists one problem per line, each named by its key path (``sink.batch_max_rowz:
+  unknown key``).  Commands exit 2.
+* **unavailable infrastructure** (``UnavailableError``): Kafka, the registry or PostgreSQL
+  did not answer within the retry budget.  No record is at fault, so nothing is
+  dead-lettered; the process stops and resumes from its offsets.
+* a **local stack error** (``StackError``) comes from the development tools (``cdc stack``,
+  ``cdc demo``), never from the product.
+
+::
 
     Exception
-    ├── CdcError                 stage            reason
-    │   ├── DecodeError          "decode"         not_confluent_framing | unknown_schema_id
-    │   │                                         | corrupt_avro
-    │   ├── EnvelopeError        "validate"       bad_op | missing_source | bad_source_field
-    │   │                                         | missing_after | missing_before
-    │   │                                         | missing_key | missing_key_field
-    │   │                                         | keyless_table
-    │   │                                         | truncate_not_supported
-    │   │                                         | bad_processed_record
-    │   ├── ContractViolation    "contract"       contract_<expectation name>
-    │   ├── SchemaChangeError    "schema-change"  breaking_schema_change
-    │   └── SinkError            "sink"           chosen by the sink (e.g. write_failed)
-    └── ValueError
-        └── ConfigError          (no stage)       bad contracts file, column name clash, ...
+    └── PipelineError
+        ├── CdcError                 stage            reason          → DLQ
+        │   ├── DecodeError          "decode"         not_confluent_framing | unknown_schema_id
+        │   │                                         | corrupt_avro
+        │   ├── EnvelopeError        "validate"       bad_op | missing_source | bad_source_field
+        │   │                                         | missing_after | missing_before
+        │   │                                         | missing_key | missing_key_field
+        │   │                                         | keyless_table
+        │   │                                         | truncate_not_supported
+        │   │                                         | bad_processed_record
+        │   ├── ContractViolation    "contract"       contract_<expectation name>
+        │   ├── SchemaChangeError    "schema-change"  breaking_schema_change
+        │   └── SinkError            "sink"           chosen by the sink (e.g. write_failed)
+        ├── ConfigError (also a ValueError)           bad key, contracts file, name clash …
+        ├── UnavailableError                          → stop, resume from offsets
+        │   └── cdc_sink.errors.SinkServiceError
+        │       ├── DeadLetterError                   Kafka did not acknowledge a DLQ record
+        │       └── RetriesExhausted                  PostgreSQL stayed unreachable
+        └── StackError                                → development tools only
+            ├── cdc_stack.errors.ResolveError         a JAR or binary could not be had
+            ├── cdc_stack.errors.ServiceStartError    an engine did not become ready
+            └── cdc_demo.connector.ConnectorError     Kafka Connect refused a connector
 """
 
 from __future__ import annotations
@@ -45,7 +64,8 @@ EnvelopeReason = Literal[
 ]
 
 
-def _restore(cls: type[CdcError], args: tuple[Any, ...], state: dict[str, Any]) -> CdcError:
+def _restore(cls: type[PipelineError], args: tuple[Any, ...], state: dict[str, Any]
+             ) -> PipelineError:
     """Rebuild a pickled error without re-running ``__init__`` (its keywords vary)."""
     error = cls.__new__(cls)
     Exception.__init__(error, *args)
@@ -53,7 +73,11 @@ def _restore(cls: type[CdcError], args: tuple[Any, ...], state: dict[str, Any]) 
     return error
 
 
-class CdcError(Exception):
+class PipelineError(Exception):
+    """Root of every error the project raises on purpose (see the module docstring)."""
+
+
+class CdcError(PipelineError):
     """A record could not go through the pipeline; carries everything for its DLQ record."""
 
     def __init__(
@@ -160,5 +184,30 @@ class SinkError(CdcError):
         super().__init__(message, stage="sink", reason=reason, **data)
 
 
-class ConfigError(ValueError):
-    """Configuration is wrong; reported before anything is written, naming the key."""
+class ConfigError(PipelineError, ValueError):
+    """Configuration is wrong; reported before anything is written, one problem per line.
+
+    Each problem names its key path (``postgres.dsn: required``); ``source`` is the file or
+    option the configuration came from, when one is known.
+    """
+
+    def __init__(self, *problems: str, source: str | None = None) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+        self.source = source
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+    def lines(self) -> list[str]:
+        """One line per problem, each prefixed with the source when it is known."""
+        prefix = f"{self.source}: " if self.source else ""
+        return [f"{prefix}{problem}" for problem in self.problems or ("invalid",)]
+
+
+class UnavailableError(PipelineError):
+    """An engine (Kafka, the registry, PostgreSQL) did not answer; no record is at fault."""
+
+
+class StackError(PipelineError):
+    """A development tool (the local stack, the demo) could not do what it was asked."""

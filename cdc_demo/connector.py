@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from cdc_core.errors import StackError
 from cdc_ops.connect_health import describe_failure, parse_one
 from cdc_stack.connect import converter_config
 
@@ -27,7 +28,7 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "deploy/local/connectors/sho
 _PLACEHOLDER = re.compile(r"\$\{([a-z_]+)\}")
 
 
-class ConnectorError(RuntimeError):
+class ConnectorError(StackError, RuntimeError):
     """Connect refused the connector or it did not reach RUNNING."""
 
 

@@ -1,5 +1,8 @@
 """``cdc lag-exporter --config FILE``, ``cdc freshness --config SINK_FILE`` and
-``cdc dbt sources --contracts DIR --schema SCHEMA [--out FILE]``."""
+``cdc dbt sources --contracts DIR --schema SCHEMA [--out FILE]``.
+
+Errors are reported by the ``cdc`` entry point (a configuration error exits 2).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from cdc_cli.logs import configure_logging
+from cdc_core.logs import configure_logging
 
 COMMANDS = ("lag-exporter", "freshness", "dbt")
 
@@ -54,11 +55,7 @@ def _freshness(args: argparse.Namespace) -> int:
     from cdc_ops.freshness import any_stale, check, render
     from cdc_sink.config import load
 
-    try:
-        rows = check(load(args.config))
-    except (ValidationError, OSError) as exc:
-        print(f"invalid configuration: {exc}", file=sys.stderr)
-        return 2
+    rows = check(load(args.config))
     print(render(rows))
     return 1 if any_stale(rows) else 0
 
@@ -69,13 +66,9 @@ def _dbt_sources(args: argparse.Namespace) -> int:
     from cdc_ops.dbt_sources import render, sources_document
     from cdc_sink.app import load_contracts
 
-    try:
-        if not args.contracts.is_dir():
-            raise ConfigError(f"--contracts {args.contracts}: not a directory")
-        contracts = load_contracts(args.contracts)
-    except (ConfigError, OSError) as exc:
-        print(f"cdc dbt sources: {exc}", file=sys.stderr)
-        return 2
+    if not args.contracts.is_dir():
+        raise ConfigError(f"--contracts {args.contracts}: not a directory")
+    contracts = load_contracts(args.contracts)
     text = render(sources_document(contracts, args.schema, args.source_name,
                                    args.deleted_column, args.loaded_at_field))
     if args.out:
@@ -90,11 +83,7 @@ def _lag_exporter(args: argparse.Namespace) -> int:
     configure_logging()
     from cdc_ops.config import load
 
-    try:
-        config = load(args.config)
-    except (ValidationError, OSError) as exc:
-        print(f"invalid lag-exporter configuration: {exc}", file=sys.stderr)
-        return 2
+    config = load(args.config)
     from cdc_ops.serve import serve_exporter
 
     return serve_exporter(config, _install_stop)

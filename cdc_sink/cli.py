@@ -1,17 +1,12 @@
-"""``cdc sink run --config FILE``."""
+"""``cdc sink run --config FILE``; errors are reported by the ``cdc`` entry point."""
 
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from cdc_cli.logs import configure_logging
+from cdc_core.logs import configure_logging
 from cdc_sink.config import load
-from cdc_sink.errors import SinkServiceError
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,18 +20,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _run(args: argparse.Namespace) -> int:
     configure_logging()
-    try:
-        config = load(args.config)
-    except (ValidationError, OSError) as exc:
-        print(f"invalid sink configuration: {exc}", file=sys.stderr)
-        return 2
+    config = load(args.config)
     from cdc_sink.app import run  # imported late: --help stays fast
 
-    try:
-        return run(config)
-    except SinkServiceError as exc:
-        logging.getLogger("cdc_sink").critical("sink stopped: %s", exc)
-        return 1
+    return run(config)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,21 +1,22 @@
-"""Errors of the sink service.
+"""Errors of the sink service, in the project's one tree (drawn in ``cdc_core.errors``).
 
-    Exception
-    ├── cdc_core.errors.CdcError        a record cannot be applied → DLQ (see cdc_core.errors)
+    cdc_core.errors.PipelineError
+    ├── CdcError
     │   └── SinkError (stage "sink")    e.g. value_misfit_<why>, value_rejected_<sqlstate>
-    └── SinkServiceError                the service itself cannot go on
-        ├── DeadLetterError             a DLQ record was not acknowledged by Kafka
-        └── RetriesExhausted            PostgreSQL stayed unreachable past the retry budget
+    └── UnavailableError
+        └── SinkServiceError            the service itself cannot go on
+            ├── DeadLetterError         a DLQ record was not acknowledged by Kafka
+            └── RetriesExhausted        PostgreSQL stayed unreachable past the retry budget
 """
 
 from __future__ import annotations
 
-from cdc_core.errors import SinkError
+from cdc_core.errors import SinkError, UnavailableError
 
 __all__ = ["DeadLetterError", "RetriesExhausted", "SinkError", "SinkServiceError"]
 
 
-class SinkServiceError(Exception):
+class SinkServiceError(UnavailableError):
     """The service cannot continue safely; it exits and its supervisor restarts it."""
 
 

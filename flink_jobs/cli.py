@@ -1,17 +1,17 @@
-"""``cdc job run --config FILE``: run the processor job (embedded mini-cluster by default)."""
+"""``cdc job run --config FILE``: run the processor job (embedded mini-cluster by default).
+
+Errors are reported by the ``cdc`` entry point; a configuration error found while the job
+is wired (a contracts file, say) reads the same as one found in the YAML.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from cdc_cli.logs import configure_logging
-from cdc_core.errors import ConfigError
+from cdc_core.logs import configure_logging
 
 if TYPE_CHECKING:
     from flink_jobs.config import JobConfig
@@ -36,11 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from flink_jobs.config import load
     from flink_jobs.processor import run as run_job
 
-    try:
-        config = load(args.config)
-    except (ValidationError, ConfigError, OSError) as exc:
-        print(f"invalid job configuration {args.config}: {exc}", file=sys.stderr)
-        return 2
+    config = load(args.config)
     for warning in local_warnings(config):
         log.warning(warning)
     run_job(config)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from cdc_stack import resolve
-from cdc_stack.errors import StackError
 from cdc_stack.stack import STATE_FILE, LocalStack, StackSettings, StackState
 
 
@@ -97,9 +96,5 @@ _HANDLERS = {"up": _up, "down": _down, "status": _status}
 
 
 def run(args: argparse.Namespace) -> int:
-    """Dispatch a parsed ``stack`` command; a stack error is one clear message, exit 1."""
-    try:
-        return int(args.handler(args))
-    except StackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    """Dispatch a parsed ``stack`` command (the ``cdc`` entry point reports its errors)."""
+    return int(args.handler(args))

@@ -1,15 +1,15 @@
-"""Errors of the local stack.
+"""Errors of the local stack, in the project's one tree (drawn in ``cdc_core.errors``).
 
-    StackError
+    cdc_core.errors.StackError
      ├── ResolveError        a Maven artifact or a binary could not be had
      └── ServiceStartError   a service did not become ready; carries its log tail
 """
 
 from __future__ import annotations
 
+from cdc_core.errors import StackError
 
-class StackError(Exception):
-    """Base of every local-stack error."""
+__all__ = ["ResolveError", "ServiceStartError", "StackError"]
 
 
 class ResolveError(StackError):

@@ -23,7 +23,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_CONFIGURED: list[bool] = []
+
+
+def logging_configured() -> bool:
+    """Whether a long-running command has set up logging (its errors then go there too)."""
+    return bool(_CONFIGURED)
+
+
 def configure_logging() -> None:
+    _CONFIGURED.append(True)
     fmt = os.environ.get("CDC_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json")
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else

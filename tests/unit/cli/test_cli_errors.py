@@ -1,0 +1,63 @@
+"""Every command reports an error its user can cause as one line, without a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdc_cli.main import command_name, error_lines
+from cdc_core.errors import ConfigError, PipelineError, StackError, UnavailableError
+from cdc_sink.errors import SinkServiceError
+from cdc_stack.errors import ServiceStartError
+
+CDC = Path(sys.executable).with_name("cdc")
+
+
+def _cdc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CDC), *args], capture_output=True, text=True, timeout=300,
+                          check=False)
+
+
+@pytest.mark.parametrize("command", [["sink", "run"], ["job", "run"], ["lag-exporter"],
+                                     ["freshness"]])
+def test_a_bad_config_file_is_one_line_naming_the_key(command: list[str],
+                                                       tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("no_such_section_x: 1\n")
+    done = _cdc(*command, "--config", str(config))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if "no_such_section_x" in line]
+    assert len(lines) == 1 and "no_such_section_x: unknown key" in lines[0]
+
+
+@pytest.mark.parametrize("command", [["sink", "run"], ["freshness"]])
+def test_a_missing_config_file_is_one_line(command: list[str], tmp_path: Path) -> None:
+    done = _cdc(*command, "--config", str(tmp_path / "absent.yaml"))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "absent.yaml: no such file" in done.stderr
+
+
+def test_dbt_sources_without_contracts_is_one_line(tmp_path: Path) -> None:
+    done = _cdc("dbt", "sources", "--contracts", str(tmp_path / "none"), "--schema", "x")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"cdc dbt sources: --contracts {tmp_path / 'none'}: not a directory"]
+
+
+def test_every_family_derives_from_the_root() -> None:
+    for family in (ConfigError, UnavailableError, StackError, SinkServiceError,
+                   ServiceStartError):
+        assert issubclass(family, PipelineError)
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_error_lines_flatten_all_but_a_stack_log_tail() -> None:
+    assert error_lines(SinkServiceError("a\n  b")) == ["a b"]
+    assert error_lines(ConfigError("x: required", "y: unknown key", source="f.yaml")) == [
+        "f.yaml: x: required", "f.yaml: y: unknown key"]
+    assert len(error_lines(ServiceStartError("kafka", "exited", "l1\nl2"))) > 1
+    assert command_name(["sink", "run", "--config", "x"]) == "cdc sink run"
