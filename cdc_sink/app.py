@@ -124,7 +124,7 @@ def lineage_hook(config: SinkConfig) -> LineageHook | None:
     """The OpenLineage emitter when configured (imported only then: it is a large library)."""
     if config.lineage.transport == "off":
         return None
-    from cdc_ops.lineage import hook_for
+    from cdc_sink.lineage import hook_for
 
     return hook_for(config)
 

@@ -132,7 +132,7 @@ class SinkOptions(BaseModel):
 
 
 class LineageConfig(BaseModel):
-    """OpenLineage run event per committed batch and table (cdc_ops.lineage); off by default."""
+    """OpenLineage run event per committed batch and table (cdc_sink.lineage); off by default."""
 
     model_config = _STRICT
     transport: Literal["off", "http", "file", "console"] = "off"

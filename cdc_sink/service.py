@@ -45,7 +45,7 @@ from cdc_sink.writer import TableResult, write_table
 
 log = logging.getLogger(__name__)
 # Optional, called after step 4 of commit() with {table: (its input topics, rows written)}:
-# the OpenLineage emitter of cdc_ops.lineage. It must not raise; if it does, it is logged.
+# the OpenLineage emitter of cdc_sink.lineage. It must not raise; if it does, it is logged.
 LineageHook = Callable[[dict[str, tuple[frozenset[str], int]]], None]
 
 

@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 import pytest
 from openlineage.client.serde import Serde
 
-from cdc_ops.lineage import Naming, batch_events, hook_for, naming_for
 from cdc_sink.config import SinkConfig
+from cdc_sink.lineage import Naming, batch_events, hook_for, naming_for
 
 NAMING = Naming("cdc-pipeline", "cdc-sink", "kafka://kafka:9092", "postgres://warehouse:5432",
                 "dw.warehouse")
