@@ -16,7 +16,7 @@ from cdc_sink.deadletter import DeadLetters
 from cdc_sink.decode import Decoder
 from cdc_sink.health import Health, serve
 from cdc_sink.metrics import SinkMetrics
-from cdc_sink.naming import Naming
+from cdc_sink.naming import TableNames
 from cdc_sink.quality import QualityGate
 from cdc_sink.retry import kind_of, registry_unavailable, with_retries
 from cdc_sink.service import LineageHook, SinkParts, SinkService, client_config
@@ -137,7 +137,7 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
     health = Health()
     decoder = Decoder(retrying_fetch(registry_client(config), opts, metrics, health),
                       lambda topic: opts.input_formats.get(topic, opts.input_format),
-                      Naming(opts.table_naming, opts.table_names))
+                      TableNames(opts.table_naming, opts.table_names))
     contracts = load_contracts(opts.contracts_dir)
     for name, contract in contracts.items():
         if contract.freshness_slo_s is not None:

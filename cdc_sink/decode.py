@@ -42,17 +42,16 @@ class ColumnPlan:
     """How one column's values are prepared, decided once per writer schema."""
 
     name: str  # the warehouse column
+    source: str  # the field of the writer schema
     pg: typemap.PgType
     convert: pgvalues.Convert | None  # None: decoded values are what psycopg wants
     check: fitcheck.Check | None  # None: every value of the Avro type fits the column
     work: bool  # convert or check: False lets values through untouched
-    source: str = ""  # the field of the writer schema; the warehouse name if empty
 
     @classmethod
-    def of(cls, name: str, pg: typemap.PgType, source: str = "") -> ColumnPlan:
+    def of(cls, name: str, source: str, pg: typemap.PgType) -> ColumnPlan:
         convert, check = pgvalues.converter(pg), fitcheck.checker(pg)
-        return cls(name, pg, convert, check, convert is not None or check is not None,
-                   source or name)
+        return cls(name, source, pg, convert, check, convert is not None or check is not None)
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,10 @@ class Decoder:
 
     def __init__(self, fetch_schema: Callable[[int], str],
                  format_for: Callable[[str], str],
-                 names: naming.Naming | None = None) -> None:
+                 names: naming.TableNames | None = None) -> None:
         self._avro = AvroDecoder(fetch_schema)
         self._format_for = format_for
-        self._names = names or naming.Naming()
+        self._names = names or naming.TableNames()
         self._rows: dict[tuple[str, int, int], RowSchema] = {}
 
     def decode(self, raw: RawMessage) -> Decoded | None:
@@ -130,7 +129,7 @@ class Decoder:
         key_sources = tuple(f["name"] for f in self._avro.schema_of(key_id).get("fields", []))
         key_fields = tuple(names.get(f, naming.identifier(f)) for f in key_sources)
         pg = {c.name: typemap.pg_type(c.avro_type) for c in columns}
-        plan = {c.name: ColumnPlan.of(c.name, pg[c.name], s.name)
+        plan = {c.name: ColumnPlan.of(c.name, s.name, pg[c.name])
                 for c, s in zip(columns, source_columns, strict=True)}
         key_plan = tuple((src, _needs_work(plan.get(f)))
                          for src, f in zip(key_sources, key_fields, strict=True))

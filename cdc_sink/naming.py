@@ -38,7 +38,7 @@ def identifier(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Naming:
+class TableNames:
     """How a source (schema, table) is named in the warehouse."""
 
     style: TableNaming = "table"

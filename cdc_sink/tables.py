@@ -33,6 +33,7 @@ from cdc_core import evolution
 from cdc_core.errors import SchemaChangeError, SinkError
 from cdc_sink import offsets, pgerrors, sqlbuild, typemap
 from cdc_sink.decode import RowSchema
+from cdc_sink.errors import SinkServiceError
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.sqlbuild import MetaNames, TableLayout
 
@@ -127,8 +128,8 @@ class Tables:
             raise SchemaChangeError(f"table {row.table} is halted: {state.halted_reason}",
                                     table=row.table, column="", old_type="applied",
                                     new_type="refused")
-        self._check_source(row)
         if id(row) not in self._accepted:
+            self._check_source(row)
             state = self._judge(row, state)
             self._accepted.add(id(row))
         assert state is not None
@@ -276,8 +277,8 @@ class Tables:
         (the restart loads the catalog and refuses the clashing source's records)."""
         ours = self._sources.get(table)
         if stored is not None and stored[0] is not None and ours is not None and stored[0] != ours:
-            raise SinkError(f"warehouse table {table} holds {stored[0]}, not {ours}",
-                            reason="table_name_clash")
+            raise SinkServiceError(f"warehouse table {table} holds {stored[0]}, not {ours}: "
+                                   "another replica recorded it first")
 
     def committed(self) -> None:
         """The batch committed: pending states become the applied ones."""

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdc_core.errors import SinkError
-from cdc_sink.naming import MAX_IDENTIFIER_BYTES, Naming, column_names, identifier
+from cdc_sink.naming import MAX_IDENTIFIER_BYTES, TableNames, column_names, identifier
 
 LONG = "a" * 70
 
@@ -42,12 +42,12 @@ def test_identifiers_are_injective_and_fit(names: list[str]) -> None:
 
 
 def test_table_naming_styles_and_the_explicit_mapping() -> None:
-    assert Naming().table("s_one", "orders") == "orders"
-    assert Naming("schema_table").table("s_one", "orders") == "s_one_orders"
-    mapped = Naming("table", {"s_two.orders": "orders_two"})
+    assert TableNames().table("s_one", "orders") == "orders"
+    assert TableNames("schema_table").table("s_one", "orders") == "s_one_orders"
+    mapped = TableNames("table", {"s_two.orders": "orders_two"})
     assert mapped.table("s_two", "orders") == "orders_two"
     assert mapped.table("s_one", "orders") == "orders"
-    assert Naming("schema_table").table("s", LONG) == identifier("s_" + LONG)
+    assert TableNames("schema_table").table("s", LONG) == identifier("s_" + LONG)
 
 
 def test_column_names_map_long_names_apart() -> None:
