@@ -17,6 +17,9 @@ import yaml
 from confluent_kafka import Consumer, TopicPartition
 from psycopg import sql
 
+from tests.integration.kafkaclients import consume_all
+from tests.stackfixtures import unique
+
 
 def write_config(path: Path, at: Target, registry: str, *, http_port: int = 0,
                  **sink: Any) -> Path:
@@ -99,6 +102,19 @@ class Target:
     schema: str
     group: str
     topics: tuple[str, ...]
+
+
+def dlq_reasons(bootstrap: str, dlq: str) -> dict[tuple[str, int], str]:
+    """(source topic, offset) -> reason of every dead letter, checked to carry the bytes."""
+    total = sum(end_offsets(bootstrap, [dlq]).values())
+    records = consume_all(bootstrap, dlq, unique("dlq-reader"), expected=total)
+    out = {}
+    for msg in records:
+        headers = {k: (v or b"").decode() for k, v in msg.headers() or []}
+        assert msg.value(), headers  # the original record, read back from Kafka
+        out[(headers["cdc.source.topic"], int(headers["cdc.source.offset"]))] = \
+            headers["cdc.error.reason"]
+    return out
 
 
 def wait_converged(sink: SinkProcess, at: Target, timeout: float = 180) -> None:

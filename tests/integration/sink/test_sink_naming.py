@@ -9,9 +9,14 @@ from pathlib import Path
 
 from cdc_sink.naming import identifier
 from tests.integration.kafkaclients import create_topics
-from tests.integration.sink.harness import SinkProcess, Target, wait_converged, write_config
+from tests.integration.sink.harness import (
+    SinkProcess,
+    Target,
+    dlq_reasons,
+    wait_converged,
+    write_config,
+)
 from tests.integration.sink.test_sink_evolution import NAME, Record, rec, rows
-from tests.integration.sink.test_sink_refusals import _dlq_reasons
 from tests.stackfixtures import Services, unique
 from tests.support.cdcgen import TableSpec, TopicWriter, produce_raw
 from tests.support.registry import registry_client
@@ -82,7 +87,7 @@ def test_long_names_stay_apart_and_a_second_source_schema_is_refused(
     assert identifier(long_a) != identifier(long_b)
     columns = f"{identifier(LONG + '_first')} {identifier(LONG + '_second')}"
     assert rows(dsn, pg_schema, "wide", columns) == {1: ("x", "y")}
-    reasons = _dlq_reasons(services, f"dlq-{run.at.group}")
+    reasons = dlq_reasons(services.kafka_bootstrap, f"dlq-{run.at.group}")
     assert reasons == {r: "table_name_clash" for r in refused}
     log = run.sink.log.read_text()
     assert "REFUSED s_two.same_name" in log and "already holds s_one.same_name" in log

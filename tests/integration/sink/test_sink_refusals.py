@@ -10,11 +10,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from tests.integration.kafkaclients import consume_all, create_topics
+from tests.integration.kafkaclients import create_topics
 from tests.integration.sink.harness import (
     SinkProcess,
     Target,
-    end_offsets,
+    dlq_reasons,
     wait_converged,
     write_config,
 )
@@ -29,19 +29,6 @@ DOCS = TableSpec("docs", ("id",), ({"name": "id", "type": "long"},
                  lambda _rng, key: dict(key))
 PEOPLE = TableSpec("people", ("id",), ({"name": "id", "type": "long"}, NAME),
                    lambda _rng, key: dict(key))
-
-
-def _dlq_reasons(services: Services, dlq: str) -> dict[tuple[str, int], str]:
-    """(source topic, offset) -> reason of every dead letter, checked to carry the bytes."""
-    total = sum(end_offsets(services.kafka_bootstrap, [dlq]).values())
-    records = consume_all(services.kafka_bootstrap, dlq, unique("dlq-reader"), expected=total)
-    out = {}
-    for msg in records:
-        headers = {k: (v or b"").decode() for k, v in msg.headers() or []}
-        assert msg.value(), headers  # the original record, read back from Kafka
-        out[(headers["cdc.source.topic"], int(headers["cdc.source.offset"]))] = \
-            headers["cdc.error.reason"]
-    return out
 
 
 def test_refused_values_and_tables_are_contained_and_the_sink_goes_on(
@@ -81,7 +68,7 @@ def test_refused_values_and_tables_are_contained_and_the_sink_goes_on(
     assert code == 0, sink.tail()
     assert sorted(rows(dsn, pg_schema, "docs", "doc")) == [1, 2, 4, 5, 6]
     assert rows(dsn, pg_schema, "people", "id") == {1: (1,)}  # nothing after the refusal
-    reasons = _dlq_reasons(services, f"dlq-{at.group}")
+    reasons = dlq_reasons(services.kafka_bootstrap, f"dlq-{at.group}")
     assert reasons == {doc_offsets[2]: "value_rejected_54001",
                        refused[0]: "schema_rejected_42703", refused[1]: "schema_rejected_42703",
                        later[0]: "schema_rejected_42703"}, sink.tail()
