@@ -6,8 +6,12 @@ BIN := $(VENV)/bin
 DBT_VENV ?= .venv-dbt
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
+# The job's JVM operators (flink_jobs/jvm); the JAR lands in its git-ignored target/.
+JVM_POM := flink_jobs/jvm/pom.xml
+MVN := mvn -B --no-transfer-progress
 
-.PHONY: install dbt-env deps check test test-unit test-integration test-e2e up down status clean \
+.PHONY: install dbt-env deps jvm check test test-java test-unit test-integration test-e2e up down \
+	status clean \
 	k8s-rules promtool demo \
 	pipeline-up
 
@@ -31,13 +35,20 @@ dbt-env: $(DBT_VENV)/bin/dbt  ## dbt-core + dbt-postgres (the `dbt` extra) in .v
 deps: install dbt-env  ## system packages (PostgreSQL, Maven), the JARs from Maven Central, dbt
 	bash deploy/local/install-system-deps.sh
 	$(BIN)/cdc stack resolve --all
+	$(MAKE) jvm
+
+jvm:  ## build the job's JVM operators JAR (flink_jobs/jvm/target) from Maven Central
+	$(MVN) -q -f $(JVM_POM) package -DskipTests
 
 check: install  ## ruff + mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: deps  ## unit + integration + e2e against real engines
+test: deps test-java  ## JUnit, then unit + integration + e2e against real engines
 	$(BIN)/pytest -q $(PYTEST_ARGS) tests
+
+test-java: deps  ## the JVM operators' JUnit tests (Surefire), golden vectors included
+	$(MVN) -f $(JVM_POM) test
 
 test-unit: install
 	$(BIN)/pytest -q $(PYTEST_ARGS) tests/unit

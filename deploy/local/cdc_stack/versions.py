@@ -13,5 +13,8 @@ FLINK_KAFKA_CONNECTOR = "5.0.0-2.2"
 KAFKA = "4.3.1"
 APICURIO_REGISTRY = "3.3.3"
 DEBEZIUM = "3.6.1.Final"
+# The job's own JVM operators (flink_jobs/jvm/pom.xml), built by ``make deps``.
+CDC_FLINK_JVM = "0.1.0"
 
 FLINK_KAFKA_CONNECTOR_JAR = f"flink-sql-connector-kafka-{FLINK_KAFKA_CONNECTOR}.jar"
+CDC_FLINK_JVM_JAR = f"cdc-flink-jvm-{CDC_FLINK_JVM}.jar"

@@ -43,6 +43,9 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.parametrize(("pom", "prop", "value"), [
+    ("../../../flink_jobs/jvm/pom.xml", "flink.version", versions.PYFLINK),
+    ("../../../flink_jobs/jvm/pom.xml", "flink.kafka.connector.version",
+     versions.FLINK_KAFKA_CONNECTOR),
     ("kafka.pom.xml", "kafka.version", versions.KAFKA),
     ("connect.pom.xml", "kafka.version", versions.KAFKA),
     ("archives.pom.xml", "apicurio.version", versions.APICURIO_REGISTRY),
@@ -51,6 +54,14 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
 ])
 def test_poms_pin_the_recorded_versions(pom: str, prop: str, value: str) -> None:
     assert f"<{prop}>{value}</{prop}>" in (MAVEN / pom).read_text()
+
+
+def test_jvm_module_version_is_the_recorded_one() -> None:
+    pom = (MAVEN.parents[2] / "flink_jobs" / "jvm" / "pom.xml").read_text()
+    project = pom.split("<properties>", 1)[0]  # the project's own coordinates come first
+    coordinates = f"<artifactId>cdc-flink-jvm</artifactId>\n  <version>{versions.CDC_FLINK_JVM}<"
+    assert coordinates in project
+    assert versions.CDC_FLINK_JVM_JAR.removesuffix(".jar").endswith(versions.CDC_FLINK_JVM)
 
 
 def test_pyflink_pin_matches_connector_suffix() -> None:
