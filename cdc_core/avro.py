@@ -1,16 +1,16 @@
 """Avro bodies in Confluent framing: decode with a per-id schema cache, encode for producing.
 
 The registry lookup is I/O, so the caller supplies it as ``fetch_schema(schema_id) ->
-schema JSON text`` (for example ``lambda i: client.get_schema(i).schema_str``).  Each id is
+schema JSON text`` (for example ``cdc_core.registry.Registry(...).fetch``).  Each id is
 fetched, parsed and compiled into a specialised reader (avro_reader.py) once per decoder;
 every record of that id reuses them, which is what keeps decoding fast.
 
 A failed lookup becomes ``DecodeError("unknown_schema_id")`` only when the schema really
-does not exist: a ``LookupError`` (``KeyError`` ...) or an error carrying
-``http_status_code == 404`` (what confluent-kafka's ``SchemaRegistryError`` carries).  Any
-other failure (registry down, timeout) propagates unchanged, so the job restarts from its
-checkpoint instead of dead-lettering perfectly good records.  Pass ``is_unknown`` to
-change that rule.
+does not exist: ``cdc_core.registry`` raises ``SchemaNotFound`` for the registry's 404, and
+any ``LookupError`` (a ``KeyError`` of an in-memory fetcher) counts too.  Any other
+failure (``RegistryUnavailable``: registry down, timeout) propagates unchanged, so the
+caller retries or restarts from its checkpoint instead of dead-lettering perfectly good
+records.  Pass ``is_unknown`` to change that rule.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import fastavro
 
 from cdc_core.avro_reader import Reader, compile_reader
-from cdc_core.errors import DecodeError
+from cdc_core.errors import DecodeError, SchemaNotFound
 from cdc_core.framing import frame, unframe
 
 # fastavro's parsed schema: an opaque value only fastavro reads.
@@ -35,7 +35,7 @@ SchemaFetcher = Callable[[int], str]
 
 def registry_not_found(exc: Exception) -> bool:
     """Whether a lookup failure means "no such schema" rather than "registry trouble"."""
-    return isinstance(exc, LookupError) or getattr(exc, "http_status_code", None) == 404
+    return isinstance(exc, SchemaNotFound | LookupError)
 
 
 def parse(schema: dict[str, Any] | str) -> ParsedSchema:

@@ -22,7 +22,8 @@ The four families answer "what happens next":
     └── PipelineError
         ├── CdcError                 stage            reason          → DLQ
         │   ├── DecodeError          "decode"         not_confluent_framing | unknown_schema_id
-        │   │                                         | corrupt_avro
+        │   │   │                                     | corrupt_avro
+        │   │   └── SchemaNotFound                    unknown_schema_id (the registry said 404)
         │   ├── EnvelopeError        "validate"       bad_op | missing_source | bad_source_field
         │   │                                         | missing_after | missing_before
         │   │                                         | missing_key | missing_key_field
@@ -34,9 +35,12 @@ The four families answer "what happens next":
         │   └── SinkError            "sink"           chosen by the sink (e.g. write_failed)
         ├── ConfigError (also a ValueError)           bad key, contracts file, name clash …
         ├── UnavailableError                          → stop, resume from offsets
+        │   ├── RegistryUnavailable                   unreachable, timeout, 408/429/5xx
         │   └── cdc_sink.errors.SinkServiceError
         │       ├── DeadLetterError                   Kafka did not acknowledge a DLQ record
         │       └── RetriesExhausted                  PostgreSQL stayed unreachable
+        ├── RegistryRefused                           the registry said no (409, 422 …):
+        │                                             → stop, say what it answered
         └── StackError                                → development tools only
             ├── cdc_stack.errors.ResolveError         a JAR or binary could not be had
             ├── cdc_stack.errors.ServiceStartError    an engine did not become ready
@@ -184,6 +188,13 @@ class SinkError(CdcError):
         super().__init__(message, stage="sink", reason=reason, **data)
 
 
+class SchemaNotFound(DecodeError):
+    """The registry has no schema with the record's id: the record cannot be read."""
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message, reason="unknown_schema_id", **data)
+
+
 class ConfigError(PipelineError, ValueError):
     """Configuration is wrong; reported before anything is written, one problem per line.
 
@@ -209,5 +220,18 @@ class UnavailableError(PipelineError):
     """An engine (Kafka, the registry, PostgreSQL) did not answer; no record is at fault."""
 
 
+class RegistryRefused(PipelineError):
+    """The registry answered a request with a refusal that retrying does not change (a 409
+    for an incompatible schema, a 422 for an invalid one, a 401 for bad credentials)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class StackError(PipelineError):
     """A development tool (the local stack, the demo) could not do what it was asked."""
+
+
+class RegistryUnavailable(UnavailableError):
+    """The schema registry did not answer usefully (unreachable, timeout, 408/429/5xx)."""

@@ -21,32 +21,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
+from cdc_core.connections import KafkaConnection
 from cdc_core.settings import LayeredSettings
 from cdc_sink.config import HttpConfig
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 DEFAULT_PORT = 9109
-
-
-class KafkaClientConfig(BaseModel):
-    model_config = _STRICT
-    bootstrap_servers: str
-    properties: dict[str, str] = Field(default_factory=dict)  # passed through (SASL/SSL…)
-    sasl_password: SecretStr | None = None
-    sasl_password_file: Path | None = None
-
-    def client_config(self) -> dict[str, Any]:
-        """librdkafka connection settings (no group: the exporter never joins one)."""
-        conf: dict[str, Any] = {**self.properties, "bootstrap.servers": self.bootstrap_servers}
-        password = self.sasl_password
-        if password is None and self.sasl_password_file is not None:
-            password = SecretStr(self.sasl_password_file.read_text().strip())
-        if password is not None:
-            conf["sasl.password"] = password.get_secret_value()
-        return conf
 
 
 class ConnectConfig(BaseModel):
@@ -63,7 +46,7 @@ class ExporterConfig(LayeredSettings):
 
     model_config = SettingsConfigDict(env_prefix="CDC_LAG_EXPORTER__", env_nested_delimiter="__",
                                       extra="forbid", frozen=True)
-    kafka: KafkaClientConfig
+    kafka: KafkaConnection
     groups: tuple[str, ...] = Field(min_length=1)
     interval_s: float = Field(default=15.0, gt=0)
     topic_pattern: str = r"[^_].*"  # topics whose committed offsets are read (not internal)

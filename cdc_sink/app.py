@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka.schema_registry import SchemaRegistryClient
-
 from cdc_core.contracts import TableContract, load_contracts_text
+from cdc_core.registry import Registry
 from cdc_sink.config import SinkConfig, SinkOptions
 from cdc_sink.deadletter import DeadLetters
 from cdc_sink.decode import Decoder
@@ -48,57 +47,29 @@ SESSION_TIMEOUT_MS = 6_000
 def consumer_config(config: SinkConfig) -> dict[str, Any]:
     """librdkafka settings: read_committed, no auto-commit, security passed through."""
     k = config.kafka
+    k = config.kafka
     conf: dict[str, Any] = {"topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
                             "heartbeat.interval.ms": HEARTBEAT_INTERVAL_MS,
                             "session.timeout.ms": SESSION_TIMEOUT_MS,
                             "partition.assignment.strategy": ASSIGNMENT_STRATEGY,
-                            **k.properties, "bootstrap.servers": k.bootstrap_servers,
+                            **k.client_config(),
                             "group.id": k.group_id, "enable.auto.commit": False,
                             "isolation.level": "read_committed",
                             "auto.offset.reset": "earliest",
                             "max.poll.interval.ms": 600000,
                             "enable.partition.eof": False}
-    password = k.password()
-    if password is not None:
-        conf["sasl.password"] = password.get_secret_value()
     if k.instance_id is not None:
         conf["group.instance.id"] = k.instance_id
     return conf
 
 
 def subscription(config: SinkConfig) -> list[str]:
-    pattern = config.kafka.topic_pattern
-    if pattern is not None:
-        return [pattern if pattern.startswith("^") else "^" + pattern]
-    return list(config.kafka.topics)
+    return config.kafka.subscription()
 
 
-def registry_client(config: SinkConfig) -> SchemaRegistryClient:
-    """One try per request, bounded by ``registry.timeout_s``.
-
-    The client's own retries (three by default, with jittered waits up to 20 s) made one
-    schema request to a frozen registry block about four timeouts with nothing logged; the
-    sink retries instead (``retrying_fetch``): with backoff, each try logged and counted,
-    readiness off saying why.
-    """
-    conf: dict[str, Any] = {"url": config.registry.url, "timeout": config.registry.timeout_s,
-                            "max.retries": 0}
-    if config.registry.basic_auth_user_info is not None:
-        conf["basic.auth.user.info"] = config.registry.basic_auth_user_info.get_secret_value()
-    return SchemaRegistryClient(conf)
-
-
-def schema_text(registry: SchemaRegistryClient, schema_id: int) -> str:
-    """A writer schema by id (the client caches it, so each id costs one request)."""
-    text = registry.get_schema(schema_id).schema_str
-    if text is None:
-        raise LookupError(f"schema id {schema_id} has no schema text")
-    return text
-
-
-def retrying_fetch(registry: SchemaRegistryClient, opts: SinkOptions, metrics: SinkMetrics,
+def retrying_fetch(registry: Registry, opts: SinkOptions, metrics: SinkMetrics,
                    health: Health) -> Callable[[int], str]:
-    """``schema_text`` that waits out a registry outage like a PostgreSQL one (retry.py)."""
+    """``Registry.fetch`` that waits out a registry outage like a PostgreSQL one (retry.py)."""
     def fetch(schema_id: int) -> str:
         what = f"schema registry: fetching schema id {schema_id}"
 
@@ -106,7 +77,7 @@ def retrying_fetch(registry: SchemaRegistryClient, opts: SinkOptions, metrics: S
             metrics.retries.labels(kind_of(exc)).inc()
             health.set_ready(False, f"{what} failed ({kind_of(exc)}: {exc}); retrying")
 
-        return with_retries(lambda: schema_text(registry, schema_id), on_failure=failed,
+        return with_retries(lambda: registry.fetch(schema_id), on_failure=failed,
                             initial_s=opts.retry_initial_backoff_s,
                             max_s=opts.retry_max_backoff_s, budget_s=opts.retry_budget_s,
                             retryable=registry_unavailable, what=what)
@@ -135,7 +106,7 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
     opts = config.sink
     consumer = consumer_config(config)
     health = Health()
-    decoder = Decoder(retrying_fetch(registry_client(config), opts, metrics, health),
+    decoder = Decoder(retrying_fetch(Registry(config.registry), opts, metrics, health),
                       lambda topic: opts.input_formats.get(topic, opts.input_format),
                       TableNames(opts.table_naming, opts.table_names))
     contracts = load_contracts(opts.contracts_dir)

@@ -18,13 +18,18 @@ the YAML file over defaults. Unknown keys are errors naming the key; secrets are
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from cdc_core.connections import (
+    KafkaConnection,
+    RegistryConnection,
+    Subscription,
+    secret_from_file,
+)
 from cdc_core.settings import LayeredSettings
 from cdc_sink.sqlbuild import MetaNames
 
@@ -32,48 +37,13 @@ InputFormat = Literal["auto", "processed", "debezium"]
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
-def _secret_from_file(value: SecretStr | None, path: Path | None) -> SecretStr | None:
-    if value is None and path is not None:
-        return SecretStr(path.read_text().strip())
-    return value
-
-
-class KafkaConfig(BaseModel):
+class KafkaConfig(KafkaConnection, Subscription):
     model_config = _STRICT
-    bootstrap_servers: str
     group_id: str = "cdc-sink"
     # Static group membership (group.instance.id): stable per replica and unique in the
     # group (e.g. a StatefulSet pod name), so a restarted replica gets its partitions back
     # at once. Two live replicas with one id fence each other. Unset: dynamic membership.
     instance_id: str | None = Field(default=None, min_length=1)
-    topics: tuple[str, ...] = ()
-    topic_pattern: str | None = None
-    properties: dict[str, str] = Field(default_factory=dict)  # passed through (SASL/SSL…)
-    sasl_password: SecretStr | None = None
-    sasl_password_file: Path | None = None
-
-    @model_validator(mode="after")
-    def _one_subscription(self) -> Self:
-        if bool(self.topics) == bool(self.topic_pattern):
-            raise ValueError("set exactly one of kafka.topics or kafka.topic_pattern")
-        if self.topic_pattern:
-            try:
-                re.compile(self.topic_pattern)
-            except re.error as exc:  # not a ValueError: pydantic would let it escape raw
-                raise ValueError(f"kafka.topic_pattern is not a valid regex: {exc}") from exc
-        return self
-
-    def password(self) -> SecretStr | None:
-        return _secret_from_file(self.sasl_password, self.sasl_password_file)
-
-
-class RegistryConfig(BaseModel):
-    model_config = _STRICT
-    url: str
-    basic_auth_user_info: SecretStr | None = None
-    # Per request. confluent-kafka's client waits forever by default: a response the
-    # registry never sends would stall the sink silently; a timeout is retried instead.
-    timeout_s: float = Field(default=10.0, gt=0)
 
 
 class PostgresConfig(BaseModel):
@@ -89,7 +59,7 @@ class PostgresConfig(BaseModel):
         return self
 
     def conninfo(self) -> str:
-        secret = _secret_from_file(self.dsn, self.dsn_file)
+        secret = secret_from_file(self.dsn, self.dsn_file)
         assert secret is not None  # guaranteed by _has_dsn
         return secret.get_secret_value()
 
@@ -162,7 +132,7 @@ class SinkConfig(LayeredSettings):
     model_config = SettingsConfigDict(env_prefix="CDC_SINK__", env_nested_delimiter="__",
                                       extra="forbid", frozen=True)
     kafka: KafkaConfig
-    registry: RegistryConfig
+    registry: RegistryConnection
     postgres: PostgresConfig
     sink: SinkOptions = SinkOptions()
     http: HttpConfig = HttpConfig()

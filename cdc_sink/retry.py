@@ -14,15 +14,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import httpx
-import httpx2
-from confluent_kafka.schema_registry.error import SchemaRegistryError
-
+from cdc_core.errors import RegistryUnavailable
 from cdc_sink import pgerrors
 from cdc_sink.errors import RetriesExhausted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
 
 def kind_of(exc: BaseException) -> str:
     return type(exc).__name__
@@ -35,15 +33,9 @@ def warehouse_unavailable(exc: BaseException) -> bool:
 
 
 def registry_unavailable(exc: BaseException) -> bool:
-    """Registry trouble (unreachable, reset, timeout, 408/429/5xx), not a missing schema.
-
-    confluent-kafka's registry client speaks through ``httpx2`` (``httpx`` before Python
-    3.10) and lets its transport errors through unwrapped.
-    """
-    if isinstance(exc, httpx.TransportError | httpx2.TransportError):
-        return True
-    return isinstance(exc, SchemaRegistryError) and exc.http_status_code in (
-        408, 429, 500, 502, 503, 504)
+    """Registry trouble, not a missing schema (cdc_core.registry translates the client's
+    errors; a 404 is ``SchemaNotFound``, never retried)."""
+    return isinstance(exc, RegistryUnavailable)
 
 
 def with_retries(work: Callable[[], T], *, on_failure: Callable[[BaseException], None],

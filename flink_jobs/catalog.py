@@ -7,7 +7,7 @@ additive or unchanged ones are registered (idempotent: the same schema gets the 
 and used; a breaking one is never registered, and every record written with it goes to
 the DLQ with reason ``breaking_schema_change``.
 
-The registry is I/O, so it comes in as a ``Registry`` (see ``flink_jobs.registry``); each
+The registry is I/O, so it comes in as a ``Registry`` (see ``cdc_core.registry``); each
 writer schema id is resolved once per task and cached.
 """
 

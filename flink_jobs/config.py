@@ -24,45 +24,36 @@ the job at start-up instead of silently running with a default.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from cdc_core.connections import KafkaConnection, RegistryConnection, Subscription
 from cdc_core.settings import LayeredSettings
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
-class KafkaConfig(BaseModel):
-    """Where the raw Debezium topics are and how to reach the brokers."""
+class KafkaConfig(KafkaConnection, Subscription):
+    """Where the raw Debezium topics are and how to reach the brokers.
+
+    ``properties`` go to Flink's Kafka source and sink (Java clients) as they are."""
 
     model_config = _STRICT
-    bootstrap_servers: str
-    topics: tuple[str, ...] = ()
-    topic_pattern: str | None = None
     group_id: str = "cdc-processor"
-    properties: dict[str, str] = Field(default_factory=dict)
     # Stop at the offsets that are latest when the job starts (tests, backfills).
     bounded: bool = False
 
     @model_validator(mode="after")
-    def _one_subscription(self) -> Self:
-        if bool(self.topics) == bool(self.topic_pattern):
-            raise ValueError("set exactly one of kafka.topics or kafka.topic_pattern")
-        if self.topic_pattern:
-            re.compile(self.topic_pattern)
+    def _credentials_in_properties(self) -> Self:
+        # Java clients take credentials as sasl.jaas.config; a password key the job does not
+        # read would be silently ignored, so it is refused.
+        if self.sasl_password is not None or self.sasl_password_file is not None:
+            raise ValueError("sasl_password is not read by the job (its Kafka clients are "
+                             "Java clients): set properties.sasl.jaas.config")
         return self
-
-
-class RegistryConfig(BaseModel):
-    model_config = _STRICT
-    url: str
-    # Per request; confluent-kafka's client has none by default, so a lost response hung
-    # the caller for good.  A timeout is retried by the client (``max.retries``).
-    timeout_s: float = Field(default=10.0, gt=0)
 
 
 class JobOptions(BaseModel):
@@ -113,7 +104,7 @@ class JobConfig(LayeredSettings):
     model_config = SettingsConfigDict(env_prefix="CDC_JOB__", env_nested_delimiter="__",
                                       extra="forbid", frozen=True)
     kafka: KafkaConfig
-    registry: RegistryConfig
+    registry: RegistryConnection
     job: JobOptions = JobOptions()
     processing: ProcessingOptions = ProcessingOptions()
     metrics: MetricsOptions = MetricsOptions()

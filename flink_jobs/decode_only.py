@@ -20,8 +20,9 @@ from pathlib import Path
 
 from pyflink.datastream import MapFunction, RuntimeContext
 
+from cdc_core.connections import RegistryConnection
 from flink_jobs import passthrough
-from flink_jobs.config import JobConfig, RegistryConfig, load
+from flink_jobs.config import JobConfig, load
 from flink_jobs.decode import DecodeSettings, RecordDecoder
 from flink_jobs.operators import open_decoder
 from flink_jobs.processor import decode_settings, runtime_options
@@ -63,7 +64,7 @@ def decode_packed(decoder: RecordDecoder, packed: bytes) -> bytes:
 class DecodeOnly(MapFunction):  # type: ignore[misc]
     """Packed raw change → the processed value, or the DLQ value, or b"" when skipped."""
 
-    def __init__(self, settings: DecodeSettings, registry: RegistryConfig, prefix: str) -> None:
+    def __init__(self, settings: DecodeSettings, registry: RegistryConnection, prefix: str) -> None:
         self._settings, self._registry, self._prefix = settings, registry, prefix
 
     def open(self, ctx: RuntimeContext) -> None:

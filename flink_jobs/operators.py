@@ -29,12 +29,12 @@ from pyflink.datastream import (
 )
 from pyflink.datastream.state import ValueStateDescriptor
 
+from cdc_core.connections import RegistryConnection
+from cdc_core.registry import Registry
 from flink_jobs import dedup, enrich, metrics_window
 from flink_jobs.catalog import SchemaCatalog
-from flink_jobs.config import RegistryConfig
 from flink_jobs.decode import Decoded, DecodeSettings, RecordDecoder
 from flink_jobs.records import Change, Counted, DimUpdate, OutRecord, RawRecord
-from flink_jobs.registry import ConfluentRegistry
 from flink_jobs.streams import KEYED
 
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
@@ -144,10 +144,10 @@ class _CachedState:
         return value
 
 
-def open_decoder(settings: DecodeSettings, registry: RegistryConfig,
+def open_decoder(settings: DecodeSettings, registry: RegistryConnection,
                  prefix: str) -> RecordDecoder:
     """A task's decoder over the registry (processed schemas under ``prefix``)."""
-    client = ConfluentRegistry(registry)
+    client = Registry(registry)
     return RecordDecoder(settings, client.fetch,
                          SchemaCatalog(client, prefix, settings.rules()))
 
@@ -159,7 +159,7 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
     watermarks and key_by of ``flink_jobs.streams`` (event time = source commit time).
     """
 
-    def __init__(self, settings: DecodeSettings, registry: RegistryConfig, prefix: str) -> None:
+    def __init__(self, settings: DecodeSettings, registry: RegistryConnection, prefix: str) -> None:
         self._settings, self._registry, self._prefix = settings, registry, prefix
 
     def open(self, ctx: RuntimeContext) -> None:

@@ -27,12 +27,12 @@ from pyflink.table import StreamTableEnvironment
 
 from cdc_core.contracts import TableContract, load_contracts_text
 from cdc_core.errors import ConfigError
+from cdc_core.registry import Registry
 from flink_jobs import operators as ops
 from flink_jobs import streams
 from flink_jobs.config import JobConfig, load
 from flink_jobs.decode import DecodeSettings
 from flink_jobs.metrics_window import METRICS_KEY_SCHEMA, METRICS_VALUE_SCHEMA, MetricsCodec
-from flink_jobs.registry import ConfluentRegistry
 from flink_jobs.runtime import RuntimeOptions, environment
 from flink_jobs.tables import (
     DLQ_TABLE,
@@ -140,7 +140,7 @@ def _watermarks(config: JobConfig) -> WatermarkStrategy:
 
 def _metrics_codec(config: JobConfig) -> MetricsCodec:
     """Register the metrics topic's key and value schemas (TopicNameStrategy)."""
-    registry = ConfluentRegistry(config.registry)
+    registry = Registry(config.registry)
     topic = config.metrics.topic
     return MetricsCodec(registry.register(f"{topic}-key", json.dumps(METRICS_KEY_SCHEMA)),
                         registry.register(f"{topic}-value", json.dumps(METRICS_VALUE_SCHEMA)))

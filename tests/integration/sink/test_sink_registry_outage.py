@@ -81,7 +81,7 @@ def test_a_frozen_registry_times_out_per_try_and_is_retried_logged_and_reported(
     """Each request is one try bounded by ``registry.timeout_s`` (confluent-kafka's client
     would try four times, silently); the sink's retries log every failed try and keep
     readiness off with the reason, until the registry answers again."""
-    from cdc_sink.app import registry_client as sink_registry_client
+    from cdc_core.registry import Registry
     from cdc_sink.app import retrying_fetch
     from cdc_sink.config import SinkConfig
 
@@ -97,7 +97,7 @@ def test_a_frozen_registry_times_out_per_try_and_is_retried_logged_and_reported(
         "postgres": {"dsn": services.postgres_dsn},
         "sink": {"retry_initial_backoff_s": 0.2, "retry_max_backoff_s": 0.5}})
     health, metrics = Health(), SinkMetrics()
-    fetch = retrying_fetch(sink_registry_client(config), config.sink, metrics, health)
+    fetch = retrying_fetch(Registry(config.registry), config.sink, metrics, health)
     answer: list[str] = []
     proxy.mute()
     worker = threading.Thread(target=lambda: answer.append(fetch(schema_id)), daemon=True)

@@ -5,7 +5,7 @@ import debezium_samples as ds
 import pytest
 
 from cdc_core.avro import AvroDecoder, AvroEncoder, encode, encode_framed, parse, read_record
-from cdc_core.errors import DecodeError
+from cdc_core.errors import DecodeError, RegistryUnavailable, SchemaNotFound
 from cdc_core.framing import frame
 
 VALUE_PARSED = parse(ds.VALUE_SCHEMA)
@@ -21,12 +21,6 @@ class FakeRegistry:
     def __call__(self, schema_id: int) -> str:
         self.calls.append(schema_id)
         return json.dumps(self.schemas[schema_id])
-
-
-class RegistryHttpError(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.http_status_code = status
 
 
 def test_decodes_debezium_envelope_with_decimal_bytes() -> None:
@@ -65,7 +59,8 @@ def test_schema_of_returns_a_copy() -> None:
     assert decoder.schema_of(1) == ds.KEY_SCHEMA
 
 
-@pytest.mark.parametrize("missing", [KeyError(5), LookupError("gone"), RegistryHttpError(404)])
+@pytest.mark.parametrize("missing", [KeyError(5), LookupError("gone"),
+                                     SchemaNotFound("schema registry: HTTP 404")])
 def test_unknown_schema_id(missing: Exception) -> None:
     def fetch(schema_id: int) -> str:
         raise missing
@@ -79,9 +74,9 @@ def test_unknown_schema_id(missing: Exception) -> None:
 
 def test_registry_outage_propagates_instead_of_dead_lettering() -> None:
     def fetch(schema_id: int) -> str:
-        raise RegistryHttpError(503)
+        raise RegistryUnavailable("schema registry: HTTP 503")
 
-    with pytest.raises(RegistryHttpError):
+    with pytest.raises(RegistryUnavailable):
         AvroDecoder(fetch).decode(frame(5, b"\x02"))
 
 

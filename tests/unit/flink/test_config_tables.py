@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from cdc_core.errors import ConfigError
 from flink_jobs.cli import local_warnings
 from flink_jobs.config import JobConfig, load
 from flink_jobs.processor import runtime_options
@@ -87,3 +88,17 @@ def test_runtime_options_carry_checkpointing_and_restore() -> None:
     assert conf["execution.state-recovery.path"] == "/c/chk-3"
     assert conf["execution.checkpointing.mode"] == "EXACTLY_ONCE"
     assert options.checkpoint_interval_ms == 500 and options.jars == (Path("/x.jar"),)
+
+
+@pytest.mark.parametrize(("kafka", "problem"), [
+    ("{bootstrap_servers: k:1, topics: [t], sasl_password: x}",
+     r"kafka: sasl_password is not read by the job"),
+    ("{bootstrap_servers: k:1, topic_pattern: 'cdc.(x'}",  # not a raw re.error
+     r"kafka: topic_pattern is not a valid regex"),
+])
+def test_kafka_settings_the_job_cannot_use_stop_it_with_one_line(
+        tmp_path: Path, kafka: str, problem: str) -> None:
+    path = tmp_path / "job.yaml"
+    path.write_text(f"kafka: {kafka}\nregistry: {{url: http://r}}\n")
+    with pytest.raises(ConfigError, match=problem):
+        load(path)

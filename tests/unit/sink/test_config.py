@@ -138,10 +138,10 @@ def test_dsn_is_required(tmp_path: Path) -> None:
 def test_topics_and_topic_pattern_are_exclusive(tmp_path: Path) -> None:
     both = base()
     both["kafka"]["topic_pattern"] = r"^processed\..*"
-    assert "exactly one of kafka.topics or kafka.topic_pattern" in error_of(tmp_path, both)
+    assert "kafka: set exactly one of topics or topic_pattern" in error_of(tmp_path, both)
     neither = base()
     del neither["kafka"]["topics"]
-    assert "exactly one of kafka.topics or kafka.topic_pattern" in error_of(tmp_path, neither)
+    assert "kafka: set exactly one of topics or topic_pattern" in error_of(tmp_path, neither)
     pattern_only = base()
     del pattern_only["kafka"]["topics"]
     pattern_only["kafka"]["topic_pattern"] = r"^processed\..*"
@@ -153,7 +153,7 @@ def test_invalid_topic_pattern_is_rejected(tmp_path: Path) -> None:
     del data["kafka"]["topics"]
     data["kafka"]["topic_pattern"] = "processed.(unclosed"
     message = error_of(tmp_path, data)  # a ConfigError, not a raw re.error
-    assert "kafka.topic_pattern is not a valid regex" in message
+    assert "kafka: topic_pattern is not a valid regex" in message
 
 
 def test_meta_column_names_must_be_distinct(tmp_path: Path) -> None:
