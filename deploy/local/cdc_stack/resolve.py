@@ -40,6 +40,8 @@ COMPONENTS: dict[str, Component] = {
     "registry": Component("registry", "archives.pom.xml", ("dependency:unpack@registry",),
                           "cache.dir"),
     "flink": Component("flink", "archives.pom.xml", ("dependency:copy@flink",), "cache.dir"),
+    "flink-formats": Component("flink-formats", "flink-formats.pom.xml",
+                               ("dependency:copy@flink-formats",), "cache.dir"),
     "connect-plugins": Component("connect-plugins", "archives.pom.xml",
                                  ("dependency:unpack@connect-plugins",), "cache.dir"),
     "converter": Component("converter", "converter.pom.xml",
@@ -53,11 +55,12 @@ TARGETS = {
     "connect": "connect/libs",
     "registry": "registry",
     "flink": "flink",
+    "flink-formats": "flink-formats",
     "connect-plugins": "connect/plugins/debezium-connector-postgres",
     "converter": "connect/plugins/apicurio-converter",
 }
 
-CORE = ("kafka", "registry", "flink")
+CORE = ("kafka", "registry", "flink", "flink-formats")
 MANIFEST_JAR = "zz-connect-plugin-manifest.jar"
 ALL = tuple(COMPONENTS)
 

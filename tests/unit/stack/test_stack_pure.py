@@ -51,6 +51,8 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
     ("archives.pom.xml", "apicurio.version", versions.APICURIO_REGISTRY),
     ("archives.pom.xml", "flink.kafka.connector.version", versions.FLINK_KAFKA_CONNECTOR),
     ("archives.pom.xml", "debezium.version", versions.DEBEZIUM),
+    ("flink-formats.pom.xml", "flink.avro.confluent.version",
+     versions.FLINK_AVRO_CONFLUENT_REGISTRY),
 ])
 def test_poms_pin_the_recorded_versions(pom: str, prop: str, value: str) -> None:
     assert f"<{prop}>{value}</{prop}>" in (MAVEN / pom).read_text()
@@ -69,6 +71,9 @@ def test_pyflink_pin_matches_connector_suffix() -> None:
     assert f'"apache-flink=={versions.PYFLINK}"' in pyproject
     flink_minor = ".".join(versions.PYFLINK.split(".")[:2])
     assert versions.FLINK_KAFKA_CONNECTOR.endswith(f"-{flink_minor}")
+    assert versions.FLINK_AVRO_CONFLUENT_REGISTRY.startswith(f"{flink_minor}.")
+    assert versions.FLINK_AVRO_CONFLUENT_REGISTRY_JAR.endswith(
+        f"-{versions.FLINK_AVRO_CONFLUENT_REGISTRY}.jar")
 
 
 def test_resolve_marker_tracks_pom_content(tmp_path: Path) -> None:
