@@ -24,12 +24,34 @@ from typing import IO, Any
 from fastavro import read as _fastavro_read
 
 # The primitive readers of fastavro's C module, which its own schemaless_reader calls: not
-# in fastavro's public API, so their use is confined to this module and pinned by
-# tests/unit/core/test_core_avro_reader.py. Where fastavro runs without its C extension, its
-# pure Python readers take other arguments: nothing is compiled then.
-_PRIMITIVES: Any = _fastavro_read._read  # type: ignore[attr-defined]
-_COMPILED_FASTAVRO = _PRIMITIVES.__name__ == "fastavro._read"
-_LOGICAL = _fastavro_read.LOGICAL_READERS
+# in fastavro's public API, so their use is confined to this module, looked up without
+# failing and pinned by tests/unit/core/test_core_avro_reader.py. Where they are missing or
+# are fastavro's pure Python readers (which take other arguments), nothing is compiled and
+# every caller keeps fastavro's public generic reader.
+_PRIMITIVES: Any = getattr(_fastavro_read, "_read", None)
+_LOGICAL: dict[str, Any] = getattr(_fastavro_read, "LOGICAL_READERS", None) or {}
+_NEEDED = ("read_boolean", "read_bytes", "read_double", "read_fixed", "read_float",
+           "read_long", "read_null", "read_utf8")
+
+
+def _has_compiled_primitives(module: Any, logical: dict[str, Any]) -> bool:
+    return (getattr(module, "__name__", None) == "fastavro._read" and bool(logical)
+            and all(callable(getattr(module, name, None)) for name in _NEEDED))
+
+
+class _NoPrimitives:
+    """Stands in for the C readers where they are missing: nothing is compiled then, so
+    these are never called; the module still imports."""
+
+    def __getattr__(self, name: str) -> Reader:
+        def unavailable(*_: Any) -> Any:
+            raise RuntimeError(f"fastavro's compiled {name} is not available")
+        return unavailable
+
+
+_COMPILED_FASTAVRO = _has_compiled_primitives(_PRIMITIVES, _LOGICAL)
+if not _COMPILED_FASTAVRO:
+    _PRIMITIVES = _NoPrimitives()
 
 Reader = Callable[[IO[bytes]], Any]
 

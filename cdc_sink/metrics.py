@@ -6,20 +6,32 @@ registry instead of colliding in prometheus_client's global one.
 
 from __future__ import annotations
 
+import math
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.metrics_core import HistogramMetricFamily, Metric
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
-
-_le_label: Callable[[float], str] = floatToGoString  # untyped upstream: typed here once
 
 _LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600)
 _BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+def le_label(bound: float) -> str:
+    """A bucket bound as Prometheus' ``le`` label: Go's float text, as the client writes it
+    for its own histograms (``1.0``, ``0.25``, ``+Inf``; exponents past six digits)."""
+    value = float(bound)
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    text = repr(value)
+    dot = text.find(".")
+    if value > 0 and dot > 6:
+        mantissa = f"{text[0]}.{text[1:dot]}{text[dot + 1:]}".rstrip("0.")
+        return f"{mantissa}e+{dot - 1:02d}"
+    return text
 
 
 class SinkMetrics:
@@ -91,7 +103,7 @@ class BatchHistogram(Collector):
                  buckets: Sequence[float], registry: CollectorRegistry) -> None:
         self._name, self._doc, self._labelnames = name, documentation, tuple(labelnames)
         self._bounds = [float(b) for b in buckets]  # +Inf is the implied last bucket
-        self._les = [_le_label(b) for b in self._bounds] + ["+Inf"]
+        self._les = [le_label(b) for b in self._bounds] + ["+Inf"]
         self._series: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}
         self._lock = threading.Lock()
         registry.register(self)

@@ -3,6 +3,8 @@
 import io
 import json
 import random
+import subprocess
+import sys
 from typing import Any
 
 import debezium_samples as ds
@@ -165,3 +167,24 @@ def test_nothing_is_compiled_without_fastavros_c_extension(monkeypatch: Any) -> 
     assert compile_reader(parse(ds.KEY_SCHEMA)) is None
     decoder = AvroDecoder(lambda _id: json.dumps(ds.KEY_SCHEMA))
     assert decoder.decode(encode_framed(1, parse(ds.KEY_SCHEMA), {"id": 5})) == (1, {"id": 5})
+
+
+@pytest.mark.parametrize("remove", ["_read", "LOGICAL_READERS"])
+def test_without_fastavros_private_readers_the_public_reader_decodes(remove: str) -> None:
+    """A fastavro release that renames its private C readers must not break the import:
+    nothing is compiled and decoding goes through the public ``schemaless_reader``."""
+    script = f"""
+import json
+import fastavro.read
+delattr(fastavro.read, {remove!r})
+from cdc_core import avro, avro_reader
+schema = {{"type": "record", "name": "r", "fields": [{{"name": "a", "type": "long"}}]}}
+parsed = avro.parse(schema)
+assert avro_reader.compile_reader(parsed) is None
+decoder = avro.AvroDecoder(lambda i: json.dumps(schema))
+assert decoder.decode(avro.encode_framed(1, parsed, {{"a": 7}})) == (1, {{"a": 7}})
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
-from cdc_sink.metrics import BatchHistogram, SinkMetrics
+from cdc_sink.metrics import BatchHistogram, SinkMetrics, le_label
 
 BUCKETS = (0.1, 0.25, 1, 5, 600)
 # On a bound, between bounds, below the first and above the last bucket.
@@ -40,3 +40,11 @@ def test_latency_histogram_is_exposed_by_the_sink_metrics() -> None:
     assert 'cdc_end_to_end_latency_seconds_bucket{le="0.5",table="orders"} 1.0' in text
     assert 'cdc_end_to_end_latency_seconds_bucket{le="+Inf",table="orders"} 2.0' in text
     assert 'cdc_end_to_end_latency_seconds_count{table="orders"} 2.0' in text
+
+
+@pytest.mark.parametrize("bound", [0.005, 0.1, 0.25, 1, 2.5, 10, 600, 1234567.0, 1e9,
+                                   float("inf")])
+def test_bucket_labels_are_written_as_the_client_writes_its_own(bound: float) -> None:
+    from prometheus_client import utils  # the client's helper, compared against in tests only
+
+    assert le_label(bound) == utils.floatToGoString(bound)
