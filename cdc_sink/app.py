@@ -25,11 +25,11 @@ log = logging.getLogger(__name__)
 
 
 # A subscribed topic that does not exist yet (or a new topic matching the pattern) is only
-# noticed at the next metadata refresh: librdkafka's default of 5 minutes left a table
+# noticed at the next metadata refresh: librdkafka's default of 5 minutes would leave a table
 # unloaded that long after its topic appeared.  Overridable in ``kafka.properties``.
 METADATA_REFRESH_MS = 10_000
 # A replica joining the group gets partitions only once every member has rejoined, which a
-# member notices at its next heartbeat: librdkafka's 3 s default left a new replica idle
+# member notices at its next heartbeat: librdkafka's 3 s default would leave a new replica idle
 # (and the group's partitions on fewer replicas) that long.  Overridable likewise.
 HEARTBEAT_INTERVAL_MS = 1_000
 # Kafka's default range assignor splits each topic on its own, so with single-partition
@@ -148,9 +148,9 @@ def run(config: SinkConfig) -> int:
 def _freeze_startup_objects() -> None:
     """Keep what start-up created (modules, clients, config) out of every later collection.
 
-    Each full collection traversed all of it while batches of changes came and went: 1.7 s
-    of a 12 s benchmark run (300k changes, batch 20,000). Frozen, 0.6-0.7 s, and 6-9 %
-    more changes/s. Only reference cycles among these long-lived objects stay uncollected.
+    Otherwise every full collection traverses all of it again while batches of changes
+    come and go (benchmarks/sink_throughput.py shows the cost). Only reference cycles among
+    these long-lived objects stay uncollected.
     """
     gc.collect()
     gc.freeze()

@@ -31,8 +31,8 @@ STAGING_META = ("__deleted", "__lsn", "__ts_ms", "__event_id", "__pos", "__unava
                 "__carried", "__carried_pos")
 _STAGING_META_TYPES = ("boolean", "bigint", "bigint", "text", "bytea", "text[]", "text[]",
                        "bytea[]")
-# The change's source commit time. Staged as epoch milliseconds: a timestamptz per row cost
-# ~2 us more to COPY (formatted by psycopg, parsed by PostgreSQL) than a bigint. Converted
+# The change's source commit time. Staged as epoch milliseconds: a bigint is cheaper to COPY
+# than a timestamptz (which psycopg formats and PostgreSQL parses per row). Converted
 # exactly for any millisecond: whole seconds (an integer, exact as a double) plus the
 # remaining milliseconds, never a fractional double.
 _STAGED_TS = sql.SQL("(to_timestamp(s.__ts_ms / 1000) + (s.__ts_ms % 1000) * interval '1 ms')")
@@ -40,8 +40,8 @@ _STAGED_TS = sql.SQL("(to_timestamp(s.__ts_ms / 1000) + (s.__ts_ms % 1000) * int
 # its primary key once per staged row (an index nested loop: cost grows with the batch),
 # never by hashing or merging the whole table (cost grows with the table, paid again by every
 # batch). Left to itself the planner, which never sees statistics for the temporary staging
-# table, hashed all 80k rows of a table to update 8,000 of them: 61 ms instead of 32 ms, and
-# worse as the table grows. The key always has a unique index (``insert_new`` relies on it).
+# table, hashes the whole warehouse table to update a small part of it, which gets slower
+# as the table grows. The key always has a unique index (``insert_new`` relies on it).
 PROBE_BY_KEY = sql.SQL("set local enable_hashjoin = off; set local enable_mergejoin = off")
 
 
