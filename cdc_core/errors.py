@@ -36,6 +36,7 @@ The four families answer "what happens next":
         ├── ConfigError (also a ValueError)           bad key, contracts file, name clash …
         ├── UnavailableError                          → stop, resume from offsets
         │   ├── RegistryUnavailable                   unreachable, timeout, 408/429/5xx
+        │   ├── PostgresUnavailable                   a command could not connect
         │   └── cdc_sink.errors.SinkServiceError
         │       ├── DeadLetterError                   Kafka did not acknowledge a DLQ record
         │       └── RetriesExhausted                  PostgreSQL stayed unreachable
@@ -235,3 +236,7 @@ class StackError(PipelineError):
 
 class RegistryUnavailable(UnavailableError):
     """The schema registry did not answer usefully (unreachable, timeout, 408/429/5xx)."""
+
+
+class PostgresUnavailable(UnavailableError):
+    """A command could not connect to a PostgreSQL database (source or warehouse)."""

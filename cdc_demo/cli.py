@@ -37,7 +37,8 @@ def _add_run_options(cmd: argparse.ArgumentParser, name: str) -> None:
     cmd.add_argument("--no-flink", action="store_true",
                      help="sink reads the raw Debezium topics (no Flink job)")
     cmd.add_argument("--stack-dir", type=Path,
-                     help="re-use the stack of `cdc stack up --connect --dir DIR`")
+                     help="re-use the stack of `cdc stack up --connect --dir DIR` "
+                          "(none there: start one in DIR for this run)")
     cmd.set_defaults(handler=_run if name == "run" else _up)
 
 

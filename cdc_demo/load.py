@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from cdc_core.pgconnect import connect
 from cdc_demo.workload import Change, Transaction, Workload
 
 # Transactions due within this many seconds are sent in one round trip.
@@ -105,7 +106,7 @@ class Loader:
 
     def setup(self) -> None:
         """Insert the initial customers and products."""
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
+        with connect(self.dsn, what="source database", autocommit=True) as conn:
             for txn in self.workload.setup():
                 _apply(conn, [txn])
 
@@ -113,7 +114,7 @@ class Loader:
             on_commit: Callable[[Transaction], None] | None = None) -> LoadStats:
         """Run until ``duration_s`` passed, ``changes`` were made, or ``stop`` is set."""
         began = time.monotonic()
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
+        with connect(self.dsn, what="source database", autocommit=True) as conn:
             while not self._done(began, duration_s, changes):
                 group = self._due(changes)
                 _apply(conn, group)

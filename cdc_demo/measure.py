@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
-import psycopg
 from confluent_kafka import Consumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
+
+from cdc_core.pgconnect import connect
 
 FLINK_DUPLICATES = "flink_taskmanager_job_task_operator_cdc_duplicates_dropped"
 
@@ -71,7 +72,7 @@ def counter_sum(url: str, name: str) -> float:
 def latencies(dsn: str, schema: str, tables: Iterable[str], since: datetime) -> list[float]:
     """Seconds from source commit to warehouse commit, per row loaded since ``since``."""
     out: list[float] = []
-    with psycopg.connect(dsn) as conn:
+    with connect(dsn, what="warehouse") as conn:
         for table in tables:
             query = sql.SQL("select extract(epoch from _loaded_at - _source_updated_at)::float8"
                             " from {} where _loaded_at >= %s").format(

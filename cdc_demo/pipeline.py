@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from cdc_core.errors import PostgresUnavailable
 from cdc_demo import connector, source
 from cdc_demo.children import CDC, Child, write_yaml
 from cdc_demo.configs import Endpoints, Names, exporter_config, job_config, sink_config
@@ -156,7 +156,7 @@ class Pipeline:
         self.stop_services()
         connector.Connect(self.endpoints.connect_url).delete(self.names.connector)
         params = self.connector_params().placeholders()
-        with contextlib.suppress(psycopg.OperationalError):  # the source was never created
+        with contextlib.suppress(PostgresUnavailable):  # the source was never created
             source.drop_replication(self.source_dsn, params["slot_name"],
                                     params["publication_name"])
         if drop_source:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from cdc_core.pgconnect import connect
+
 DDL = Path(__file__).resolve().parent.parent / "schemas/source/shop.sql"
 TABLES = ("customers", "products", "orders", "order_items")
 
@@ -28,7 +30,7 @@ def with_database(dsn: str, dbname: str) -> str:
 
 def create_database(admin_dsn: str, dbname: str) -> str:
     """Create ``dbname`` unless it exists; return its DSN."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with connect(admin_dsn, what="source server", autocommit=True) as conn:
         found = conn.execute("select 1 from pg_database where datname = %s", (dbname,))
         if found.fetchone() is None:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
@@ -37,7 +39,7 @@ def create_database(admin_dsn: str, dbname: str) -> str:
 
 def apply_ddl(dsn: str, ddl: Path = DDL) -> None:
     """Run the example schema script (idempotent)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with connect(dsn, what="source database", autocommit=True) as conn:
         conn.execute(ddl.read_text().encode())
 
 
@@ -45,7 +47,7 @@ def drop_replication(dsn: str, slot: str, publication: str, wait_s: float = 30.0
     """Drop the connector's slot and publication: a forgotten slot pins WAL forever.
     The slot stays active until the stopped connector's session ends, so wait for that."""
     deadline = time.monotonic() + wait_s
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with connect(dsn, what="source database", autocommit=True) as conn:
         while _slot_active(conn, slot) and time.monotonic() < deadline:
             time.sleep(0.5)
         conn.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
@@ -61,6 +63,6 @@ def _slot_active(conn: psycopg.Connection[Any], slot: str) -> bool:
 
 def drop_database(admin_dsn: str, dbname: str) -> None:
     """Drop the source database (force: the connector may still hold a session)."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with connect(admin_dsn, what="source server", autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(
             sql.Identifier(dbname)))

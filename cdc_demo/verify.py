@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from cdc_core.pgconnect import connect
 from cdc_demo.compare import DEFAULT_META, Key, MetaColumns, Snapshot, TableResult, compare
 
 _COLUMNS = ("select column_name from information_schema.columns "
@@ -62,7 +63,8 @@ def verify(source: Side, warehouse: Side, tables: Iterable[str],
            meta: MetaColumns = DEFAULT_META) -> VerifyReport:
     """Compare every table in ``tables`` between ``source`` and ``warehouse``."""
     deleted = expected_deleted or {}
-    with _reader(source.dsn) as src, _reader(warehouse.dsn) as dw:
+    with _reader(source.dsn, "source database") as src, \
+            _reader(warehouse.dsn, "warehouse") as dw:
         results = []
         for table in tables:
             left = read_source(src, source.schema, table)
@@ -122,9 +124,9 @@ def _read(conn: psycopg.Connection[Any], schema: str, table: str,
 
 
 @contextmanager
-def _reader(dsn: str) -> Iterator[psycopg.Connection[Any]]:
+def _reader(dsn: str, what: str) -> Iterator[psycopg.Connection[Any]]:
     """A read-only, repeatable-read connection: one snapshot for all tables of a side."""
-    with psycopg.connect(dsn) as conn:
+    with connect(dsn, what=what) as conn:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         yield conn

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from psycopg import sql
 
 from cdc_core.contracts import TableContract
+from cdc_core.pgconnect import connect
 from cdc_sink.app import load_contracts
 from cdc_sink.config import SinkConfig
 
@@ -81,7 +82,7 @@ def read_last_updated(conninfo: str, schema: str, tables: list[str], column: str
                       ) -> dict[str, datetime | None]:
     """Newest ``column`` per warehouse table; None for an empty or missing table."""
     found: dict[str, datetime | None] = {}
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with connect(conninfo, what="warehouse", autocommit=True) as conn:
         for table in tables:
             found[table] = _newest(conn, schema, table, column)
     return found

@@ -23,7 +23,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdc_stack import connect, kafka, postgres, prometheus, readiness, registry, resolve
-from cdc_stack.errors import ServiceStartError
+from cdc_stack.errors import ServiceStartError, StackError
 from cdc_stack.jdk import find_java
 from cdc_stack.ports import free_port
 from cdc_stack.processes import ProcessRecord, is_running, log_tail, stop
@@ -201,14 +201,21 @@ class LocalStack:
 
     @classmethod
     def load(cls, run_dir: Path, settings: StackSettings | None = None) -> LocalStack:
-        """Re-attach to a stack started by another process."""
-        raw = json.loads((run_dir / STATE_FILE).read_text())
+        """Re-attach to a stack started by another process.
+
+        A state file that is not one this tool wrote is a ``StackError`` naming it."""
+        path = run_dir / STATE_FILE
         stack = cls(settings or StackSettings(), run_dir)
-        stack.state = StackState(
-            run_dir=raw["run_dir"], endpoints=_endpoints(raw["endpoints"]),
-            processes={k: ProcessRecord(**v) for k, v in raw["processes"].items()},
-            startup_s=raw["startup_s"], total_startup_s=raw["total_startup_s"],
-            extra_dirs=raw.get("extra_dirs", []))
+        try:
+            raw = json.loads(path.read_text())
+            stack.state = StackState(
+                run_dir=raw["run_dir"], endpoints=_endpoints(raw["endpoints"]),
+                processes={k: ProcessRecord(**v) for k, v in raw["processes"].items()},
+                startup_s=raw["startup_s"], total_startup_s=raw["total_startup_s"],
+                extra_dirs=raw.get("extra_dirs", []))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StackError(f"{path}: not a stack state file ({type(exc).__name__}: "
+                             f"{exc})") from exc
         return stack
 
     # -- services ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,42 @@ def test_error_lines_flatten_all_but_a_stack_log_tail() -> None:
         "f.yaml: x: required", "f.yaml: y: unknown key"]
     assert len(error_lines(ServiceStartError("kafka", "exited", "l1\nl2"))) > 1
     assert command_name(["sink", "run", "--config", "x"]) == "cdc sink run"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(("command", "what"), [
+    (["verify", "--source-dsn", "{dsn}", "--warehouse-dsn", "{dsn}"], "source database"),
+    (["demo", "load", "--dsn", "{dsn}", "--changes", "1"], "source database"),
+])
+def test_an_unreachable_database_is_one_line_without_the_password(command: list[str],
+                                                                   what: str) -> None:
+    port = _closed_port()
+    dsn = f"postgresql://someone:hunter2@127.0.0.1:{port}/shop"
+    done = _cdc(*[word.format(dsn=dsn) for word in command])
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"cdc {command[0]}")
+    assert f"{what} 127.0.0.1:{port}/shop: cannot connect" in line
+    assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_a_corrupt_stack_state_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "stack.json").write_text("{not json")
+    done = _cdc("stack", "status", "--dir", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"cdc stack status: {tmp_path / 'stack.json'}: not a stack state file "
+        "(JSONDecodeError: Expecting property name enclosed in double quotes: line 1 "
+        "column 2 (char 1))"]
+
+
+def test_stack_status_without_a_stack_says_so(tmp_path: Path) -> None:
+    done = _cdc("stack", "status", "--dir", str(tmp_path / "none"))
+    assert done.returncode == 3
+    assert "Traceback" not in done.stderr
+    assert f"no stack in {tmp_path / 'none'}" in done.stdout + done.stderr
