@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -17,11 +18,13 @@ from psycopg import sql
 
 from cdc_cli.main import main
 from cdc_demo.load import Loader
+from cdc_demo.measure import FLINK_DUPLICATES
 from cdc_demo.pipeline import Pipeline
 from cdc_demo.verify import VerifyReport
 from cdc_demo.workload import Workload
 from cdc_stack import LocalStack
 from tests.e2e.faults import Background, kill_and_restart_connect, topic_contains
+from tests.integration.ops.promstack import Prometheus
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -137,7 +140,7 @@ def _row(pipe: Pipeline, table: str, key: int) -> dict[str, Any]:
 
 
 def test_converges_through_flink_when_the_job_is_killed_and_restored_from_checkpoint(
-        make_pipeline: Callable[..., Pipeline]) -> None:
+        e2e_stack: LocalStack, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
     pipe = make_pipeline(through_flink=True)
     workload = _seeded()
     loader = _begin(pipe, workload)
@@ -153,6 +156,30 @@ def test_converges_through_flink_when_the_job_is_killed_and_restored_from_checkp
     _assert_converged(pipe, workload)
     enriched = _count(pipe, "orders", "customer_segment is not null")
     assert 0 < enriched <= _count(pipe, "orders", "true")
+    _assert_scraped_as_the_demo_shows_it(e2e_stack, pipe, tmp_path)
+
+
+def _assert_scraped_as_the_demo_shows_it(stack: LocalStack, pipe: Pipeline,
+                                         tmp_path: Path) -> None:
+    """``cdc demo up``'s Prometheus: every target of the run is up, the restored job's own
+    metrics arrive through Flink's reporter, and Connect's health through the exporter."""
+    pipe.start_exporter()
+    url = stack.start_prometheus(pipe.scrape_targets())
+    prom = Prometheus(tmp_path, int(url.rsplit(":", 1)[1]))
+    try:
+        for job in ("cdc-sink", "cdc-lag-exporter", "flink"):
+            wait_until(lambda job=job: _values(prom, f'up{{job="{job}"}}') == [1.0], 60,
+                       f"Prometheus scraping {job}")
+        wait_until(lambda: _values(prom, f'{FLINK_DUPLICATES}{{job="flink"}}') != [], 60,
+                   "the job's cdc metrics scraped from Flink's reporter")
+        up = f'cdc_connect_connector_up{{connector="{pipe.names.connector}"}}'
+        wait_until(lambda: _values(prom, up) == [1.0], 60, "Connect's health via the exporter")
+    finally:
+        stack.stop_prometheus()
+
+
+def _values(prom: Prometheus, expr: str) -> list[float]:
+    return [float(series["value"][1]) for series in prom.query(expr)]
 
 
 def _count(pipe: Pipeline, table: str, where: str) -> int:
