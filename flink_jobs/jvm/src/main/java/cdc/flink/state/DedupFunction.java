@@ -17,7 +17,7 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * event_id deduplication in tumbling event-time windows with an allowed lateness (the
- * retention), keyed by the row bucket of each change ({@code Change.pk}), so every copy of
+ * retention), keyed by the row bucket of each change ({@code Routed.routingKey}), so every copy of
  * a change meets its earlier copies and each row's changes stay in order.
  *
  * <p>For each change, with {@code end} its window's end and {@code cleanup = end - 1 +
@@ -40,13 +40,13 @@ import org.apache.flink.util.OutputTag;
  * at most {@code retention + window + sweep period} of ids.
  *
  * <p>Outputs: changes without an enrichment lookup as sink rows (main output); changes to
- * enrich on {@link #ENRICH}; every emitted change's {@link Counted} on {@link #METRICS}, so a
- * dropped copy is never counted.
+ * enrich and dimension updates (forwarded untouched) on {@link #ENRICH}; every emitted
+ * change's {@link Counted} on {@link #METRICS}, so a dropped copy is never counted.
  */
-public class DedupFunction extends KeyedProcessFunction<String, Change, Row> {
+public class DedupFunction extends KeyedProcessFunction<String, Routed, Row> {
     private static final long serialVersionUID = 1L;
 
-    public static final OutputTag<Change> ENRICH = new OutputTag<>("enrich", Types.POJO(Change.class));
+    public static final OutputTag<Routed> ENRICH = new OutputTag<>("enrich", Types.POJO(Routed.class));
     public static final OutputTag<Counted> METRICS =
             new OutputTag<>("metrics", Types.POJO(Counted.class));
 
@@ -85,8 +85,13 @@ public class DedupFunction extends KeyedProcessFunction<String, Change, Row> {
     }
 
     @Override
-    public void processElement(Change change, Context ctx, Collector<Row> collector)
+    public void processElement(Routed routed, Context ctx, Collector<Row> collector)
             throws Exception {
+        Change change = routed.change;
+        if (change == null) {  // a dimension update: on to enrichment, in its stream's order
+            ctx.output(ENRICH, routed);
+            return;
+        }
         long watermark = ctx.timerService().currentWatermark();
         long end = Windows.end(change.ts_ms, windowMs);
         long cleanup = end - 1 + retentionMs;
@@ -102,13 +107,14 @@ public class DedupFunction extends KeyedProcessFunction<String, Change, Row> {
         if (change.ts_ms < watermark) {
             late.inc();
         }
-        emit(change, ctx, collector);
+        emit(routed, ctx, collector);
     }
 
-    private void emit(Change change, Context ctx, Collector<Row> collector) {
+    private void emit(Routed routed, Context ctx, Collector<Row> collector) {
+        Change change = routed.change;
         ctx.output(METRICS, Counted.of(change));
         if (change.join != null) {
-            ctx.output(ENRICH, change);
+            ctx.output(ENRICH, routed);
         } else {
             out.inc();
             collector.collect(SinkRows.of(change.topic, change.key, change.value));

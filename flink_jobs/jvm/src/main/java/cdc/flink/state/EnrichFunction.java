@@ -14,14 +14,15 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
 /**
- * Lookup-join enrichment: facts (first input) get columns of the dimension row (second
- * input) kept in keyed state; both keyed by join key ({@code Change.join} /
- * {@code DimUpdate.join}).
+ * Lookup-join enrichment: facts get columns of the dimension row kept in keyed state. Facts
+ * and dimension updates share one stream keyed by join key ({@link Routed#joinKey}), so
+ * they carry one watermark and a dimension update and a later fact of the same upstream
+ * task keep their order.
  *
  * <ul>
  *   <li>the dimension row kept is the newest by source position (LSN, else commit time), so a
@@ -36,7 +37,7 @@ import org.apache.flink.util.Collector;
  * Event-time timers, because a bounded job fires all of them at the end of input but
  * discards pending processing-time timers.
  */
-public class EnrichFunction extends KeyedCoProcessFunction<String, Change, DimUpdate, Row> {
+public class EnrichFunction extends KeyedProcessFunction<String, Routed, Row> {
     private static final long serialVersionUID = 1L;
 
     private final HashMap<String, EnrichRule> rules;
@@ -62,8 +63,16 @@ public class EnrichFunction extends KeyedCoProcessFunction<String, Change, DimUp
     }
 
     @Override
-    public void processElement1(Change fact, Context ctx, Collector<Row> collector)
+    public void processElement(Routed routed, Context ctx, Collector<Row> collector)
             throws Exception {
+        if (routed.change != null) {
+            onFact(routed.change, ctx, collector);
+        } else {
+            onDimension(routed.dim, collector);
+        }
+    }
+
+    private void onFact(Change fact, Context ctx, Collector<Row> collector) throws Exception {
         DimUpdate known = dimension.value();
         if (known != null) {
             emit(fact, known.fields, collector);
@@ -73,9 +82,7 @@ public class EnrichFunction extends KeyedCoProcessFunction<String, Change, DimUp
         ctx.timerService().registerEventTimeTimer(deadline(fact));
     }
 
-    @Override
-    public void processElement2(DimUpdate update, Context ctx, Collector<Row> collector)
-            throws Exception {
+    private void onDimension(DimUpdate update, Collector<Row> collector) throws Exception {
         DimUpdate known = dimension.value();
         if (known != null && !newer(update, known)) {
             return;

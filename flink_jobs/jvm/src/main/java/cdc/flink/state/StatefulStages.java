@@ -1,8 +1,6 @@
 package cdc.flink.state;
 
-import cdc.flink.model.Change;
 import cdc.flink.model.Counted;
-import cdc.flink.model.DimUpdate;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +17,10 @@ import org.apache.flink.types.Row;
  * (one call through the gateway, so no Python function runs per record in these stages).
  *
  * <pre>
- *   changes ─key(row bucket)→ dedup ──────────────→ sink rows ──────────┐
- *                                ├─ENRICH→ key(join) ─┐                 │
- *   dimension updates ─key(join)──────────────────────┴→ enrich → rows ─┤→ union
- *                                └─METRICS→ key(table) windowed metrics ┘
+ *   changes + dimension updates
+ *     ─key(row bucket / join)→ dedup ───────────────────────→ sink rows ──┐
+ *              ├─ENRICH (facts + dimension updates)→ key(join) enrich ────┤→ union
+ *              └─METRICS→ key(table) windowed metrics → metrics rows ─────┘
  * </pre>
  * The stateful operators keep the uids the Python stages had ({@code cdc-dedup},
  * {@code cdc-enrich}, {@code cdc-windowed-metrics}), so a checkpoint of this job restores at
@@ -63,14 +61,16 @@ public final class StatefulStages {
         return this;
     }
 
-    /** The sink rows (processed and metrics records) of the three stages. */
-    public DataStream<Row> apply(DataStream<Change> changes, DataStream<DimUpdate> dims) {
-        SingleOutputStreamOperator<Row> deduped = keyed(changes, (Change c) -> c.pk)
+    /**
+     * The sink rows (processed and metrics records) of the three stages, from the decoded
+     * changes and dimension updates (timestamped and watermarked).
+     */
+    public DataStream<Row> apply(DataStream<Routed> decoded) {
+        SingleOutputStreamOperator<Row> deduped = keyed(decoded, Routed::routingKey)
                 .process(new DedupFunction(dedupWindowMs, dedupRetentionMs), SinkRows.TYPE)
                 .name("dedup").uid("cdc-dedup");
         DataStream<Row> enriched = keyed(deduped.getSideOutput(DedupFunction.ENRICH),
-                                         (Change c) -> c.join)
-                .connect(keyed(dims, (DimUpdate d) -> d.join))
+                                         Routed::joinKey)
                 .process(new EnrichFunction(rules), SinkRows.TYPE)
                 .name("enrich").uid("cdc-enrich");
         DataStream<Row> metrics = keyed(deduped.getSideOutput(DedupFunction.METRICS),

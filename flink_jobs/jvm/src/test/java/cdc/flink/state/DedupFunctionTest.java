@@ -4,14 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import cdc.flink.model.Change;
 import cdc.flink.model.Counted;
+import cdc.flink.model.DimUpdate;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.types.Row;
 import org.junit.jupiter.api.AfterEach;
@@ -24,13 +25,13 @@ class DedupFunctionTest {
     static final long RETENTION = 60_000;
 
     private DedupFunction function;
-    private KeyedOneInputStreamOperatorTestHarness<String, Change, Row> harness;
+    private KeyedOneInputStreamOperatorTestHarness<String, Routed, Row> harness;
 
     @BeforeEach
     void open() throws Exception {
         function = new DedupFunction(WINDOW, RETENTION);
         harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(function), c -> c.pk, Types.STRING);
+                new KeyedProcessOperator<>(function), Routed::routingKey, Types.STRING);
         harness.open();
     }
 
@@ -46,7 +47,7 @@ class DedupFunctionTest {
     }
 
     private void feed(Change change) throws Exception {
-        harness.processElement(change, change.ts_ms);
+        harness.processElement(Routed.of(change), change.ts_ms);
     }
 
     private List<String> emittedIds() {
@@ -128,6 +129,10 @@ class DedupFunctionTest {
         feed(change("b1", "b", 1_000, null));
         assertEquals(List.of("b"), emittedIds());
         assertEquals(1, harness.getSideOutput(DedupFunction.ENRICH).size());
+        DimUpdate dim = new DimUpdate("public.customers|1", 1_000, 1L, Map.of());
+        harness.processElement(Routed.of(dim), 1_000);
+        harness.processElement(Routed.of(dim), 1_000);  // forwarded as is, never deduplicated
+        assertEquals(3, harness.getSideOutput(DedupFunction.ENRICH).size());
         List<Counted> counted = new ArrayList<>();
         harness.getSideOutput(DedupFunction.METRICS).forEach(r -> counted.add(r.getValue()));
         assertEquals(2, counted.size());

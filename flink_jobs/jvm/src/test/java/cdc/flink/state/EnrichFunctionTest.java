@@ -17,9 +17,8 @@ import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
-import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.types.Row;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,14 +36,14 @@ class EnrichFunctionTest {
               {"name": "__enrichment_missing", "type": "boolean", "default": false}]}""");
 
     private EnrichFunction function;
-    private KeyedTwoInputStreamOperatorTestHarness<String, Change, DimUpdate, Row> harness;
+    private KeyedOneInputStreamOperatorTestHarness<String, Routed, Row> harness;
 
     @BeforeEach
     void open() throws Exception {
         function = new EnrichFunction(Map.of("public.orders",
                 new EnrichRule(List.of("segment", "country"), 100)));
-        harness = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new KeyedCoProcessOperator<>(function), c -> c.join, d -> d.join, Types.STRING);
+        harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(function), Routed::joinKey, Types.STRING);
         harness.open();
     }
 
@@ -67,17 +66,15 @@ class EnrichFunctionTest {
     }
 
     private void fact(Change change) throws Exception {
-        harness.processElement1(change, change.ts_ms);
+        harness.processElement(Routed.of(change), change.ts_ms);
     }
 
     private void dimension(DimUpdate update) throws Exception {
-        harness.processElement2(update, update.ts_ms);
+        harness.processElement(Routed.of(update), update.ts_ms);
     }
 
-    /** The watermark of both inputs (the operator's is their minimum). */
     private void watermark(long at) throws Exception {
-        harness.processWatermark1(new Watermark(at));
-        harness.processWatermark2(new Watermark(at));
+        harness.processWatermark(at);
     }
 
     /** Output values decoded with the full processed schema. */
