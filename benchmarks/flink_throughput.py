@@ -1,20 +1,33 @@
-"""Throughput of the processor job vs a pass-through job, end to end through Kafka.
+"""Throughput of the processor job beside its references, end to end through Kafka.
 
-500,000 raw Debezium events (orders 60 %, customers 20 %, products 20 %; 5 % exact
-duplicates; orders enriched from customers) are produced to 2-partition topics first.
-Then each job runs bounded on the embedded mini-cluster at parallelism 1 and 2, and is
-timed from its first output record (broker append time, so JVM start-up is left out) to
-the moment the bounded job has finished, i.e. its last transaction is committed.  The
-pass-through job (bytes in → one Python map → bytes out, same source topics, same
-exactly-once sink) shows what the Python stages cost.  The decode-only job
-(``flink_jobs.decode_only``: the same wiring with the processor's full per-record decode
-in that one map, reading a packed copy of the same changes) bounds what any job that
-decodes each record in Python can reach here: ``decode_only_events_per_s_pN``.
+Raw Debezium events (``tests/support/cdcgen.py``: customers, orders, order_items with
+inserts, updates, deletes and re-inserts; 5 % of them sent twice in a row, as a replay
+would) are produced to 2-partition topics first, 500,000 by default. Then, at parallelism
+1 and 2, three bounded jobs run over them on the embedded mini-cluster, each in its own
+process (a fresh JVM) with the same job config (2 s exactly-once checkpoints to files):
+
+* ``processor``: the product job, ``cdc job run --config``;
+* ``passthrough``: raw bytes in, bytes out through the processor's own source and
+  exactly-once sink, no Python on the record path (``benchmarks/flink_references.py``);
+* ``flinksql``: the Flink SQL pipeline a user would write instead: debezium-avro-confluent
+  sources with primary keys, Flink's duplicate-change handling, upsert-kafka sinks with
+  avro-confluent values, exactly once (``benchmarks/flink_references.py``).
+
+A run is timed from its first output record (broker append time, so JVM start-up and job
+submission are left out) to the moment all its output is committed: the read_committed end
+(last stable offset) of every output partition is polled while the job runs. The output is
+then counted read_committed and checked: the pass-through writes every input record, the
+Flink SQL pipeline one record per effective change (the generator's model of upsert
+semantics: exact copies, no-op updates and deletes of absent rows write nothing), the
+processor each distinct change once (at most every input record). Before the measured runs
+a warm-up pass runs each job once over a small separate input, so no measured run pays for
+cold caches (JARs, broker, registry).
 
     .venv/bin/python benchmarks/flink_throughput.py [--events N] [--bootstrap B --registry R]
 
-Without --bootstrap/--registry it starts the local stack (deploy/local) for the run.
-The last line printed is one JSON object with the figures.
+Without --bootstrap/--registry it starts the local stack (deploy/local) for the run. A job
+that fails is reported with its error and the others still run. The last line printed is
+one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -25,33 +38,30 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from contextlib import ExitStack
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, IsolationLevel, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cdc_stack import LocalStack, StackSettings
-from flink_jobs.decode_only import pack
-from flink_jobs.processor import default_connector_jar
-from tests.integration.flink.debezium import (
-    BASE_TS,
-    CUSTOMERS_COLUMNS,
-    ORDERS_COLUMNS,
-    PRODUCTS_COLUMNS,
-    RawTable,
-    customer,
-    order,
-)
 from tests.integration.kafkaclients import create_topics
+from tests.support.cdcgen import Event, TopicWriter, Workload, produce
 from tests.support.registry import registry_client
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = 2
+DUPLICATE_RATE = 0.05
+JOBS = ("processor", "passthrough", "flinksql")
 CONTRACTS = """
 table: public.orders
 primary_key: [id]
@@ -59,76 +69,69 @@ expectations:
   - {name: total_non_negative, column: total_amount, kind: range, min: 0}
 enrichment:
   - {from_column: customer_id, dimension_table: public.customers, dimension_key: id,
-     fields: {segment: customer_segment, country: customer_country}, wait_ms: 1000}
+     fields: {segment: customer_segment}, wait_ms: 1000}
 """
 
 
-def packed_topic(prefix: str) -> str:
-    """Where ``produce`` writes the packed copy of every change (for the decode-only job)."""
-    return f"{prefix}.packed"
+@dataclass(frozen=True)
+class Input:
+    """The produced raw topics and what each job must write from them."""
+
+    topics: list[str]
+    events: int  # records produced, copies included
+    distinct: int  # distinct changes: what the processor writes after dedup
+    upserts: int  # effective changes: what an upsert pipeline writes
 
 
-def produce(bootstrap: str, registry: str, prefix: str, events: int) -> list[str]:
-    """Write the raw events, and each once more to ``packed_topic(prefix)``; the raw topic
-    names."""
+def make_input(bootstrap: str, registry: str, prefix: str, events: int, seed: int) -> Input:
+    """Produce ``events`` raw records (copies included) to ``<prefix>.public.<table>``."""
+    workload, rng, stream = Workload(seed), random.Random(seed), []
     client = registry_client(registry)
-    tables = [RawTable(prefix, name, cols).register(client) for name, cols in
-              (("orders", ORDERS_COLUMNS), ("customers", CUSTOMERS_COLUMNS),
-               ("products", PRODUCTS_COLUMNS))]
-    packed = packed_topic(prefix)
-    create_topics(bootstrap, [t.topic for t in tables] + [packed], partitions=PARTITIONS)
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
-                         "batch.num.messages": 10000, "queue.buffering.max.messages": 1000000})
-    rng, sent, i = random.Random(7), 0, 0
-    while sent < events:
-        table = tables[0 if rng.random() < 0.6 else rng.choice((1, 2))]
-        key, value = _change(table, i, rng)
-        copies = 2 if rng.random() < 0.05 and sent + 1 < events else 1
-        for _ in range(copies):
-            producer.produce(table.topic, key=key, value=value)
-            producer.produce(packed, key=key, value=pack(table.topic, key, value))
-        sent, i = sent + copies, i + 1
-        if i % 50_000 == 0:
-            producer.poll(0)
-    producer.flush(120)
-    return [t.topic for t in tables]
+    writers = {spec.table: TopicWriter.register(client, f"{prefix}.public.{spec.table}", spec,
+                                                processed=False) for spec in workload.specs}
+    create_topics(bootstrap, [w.topic for w in writers.values()], partitions=PARTITIONS)
+    distinct = []
+    while len(stream) < events:
+        (event,) = workload.events(1)
+        distinct.append(event)
+        copies = 2 if rng.random() < DUPLICATE_RATE and len(stream) + 1 < events else 1
+        stream += [event] * copies
+    produce(bootstrap, writers, stream)
+    return Input([w.topic for w in writers.values()], len(stream), len(distinct),
+                 upsert_count(distinct))
 
 
-def _change(table: RawTable, i: int, rng: random.Random) -> tuple[bytes, bytes]:
-    ts = BASE_TS + i * 2
-    if table.table == "orders":
-        row = order(i % 100_000, customer_id=rng.randrange(1, 5000),
-                    amount=f"{rng.randrange(100, 100_000) / 100:.2f}")
-    elif table.table == "customers":
-        row = customer(i % 5000, rng.choice(["gold", "silver"]), rng.choice(["DE", "FR"]))
-    else:
-        row = {"id": i % 20_000, "title": f"product {i}", "price": order(0)["total_amount"]}
-    return table.change("c" if i < 200_000 else "u", row, lsn=1_000_000 + i, ts_ms=ts)
+def upsert_count(events: list[Event]) -> int:
+    """Records an upsert sink writes for these distinct changes, in order: one per insert or
+    changed row, one tombstone per delete of a present row."""
+    rows: dict[tuple[str, tuple[Any, ...]], dict[str, Any] | None] = {}
+    written = 0
+    for ev in events:
+        key = (ev.spec.table, ev.key_tuple)
+        before = rows.get(key)
+        written += (before is not None) if ev.op == "d" else (before != ev.after)
+        rows[key] = None if ev.op == "d" else ev.after
+    return written
 
 
-def run_processor(args: argparse.Namespace, topics: list[str], parallelism: int,
-                  work: Path) -> tuple[float, int]:
-    tag = f"{int(time.time() * 1000)}-p{parallelism}"
-    path = _job_config(args, topics, parallelism, work, tag)
-    out = [f"bench-{tag}.public.{t.rsplit('.', 1)[1]}" for t in topics]
-    _create(args.bootstrap, out)
-    end = _timed([sys.executable, "-m", "cdc_cli.main", "job", "run", "--config", str(path)])
-    return end - _first_output_s(args.bootstrap, out), _count(args.bootstrap, out)
+@dataclass(frozen=True)
+class Outcome:
+    """One run: seconds from first output to all committed, records written read_committed."""
+
+    seconds: float
+    written: int
 
 
-def run_decode_only(args: argparse.Namespace, packed: str, parallelism: int,
-                    work: Path) -> tuple[float, int]:
-    tag = f"{int(time.time() * 1000)}-d{parallelism}"
-    path = _job_config(args, [packed], parallelism, work, tag)
-    out = f"bench-decode-{tag}"
-    _create(args.bootstrap, [out])
-    end = _timed([sys.executable, "-m", "flink_jobs.decode_only", "--config", str(path),
-                  "--sink-topic", out])
-    return end - _first_output_s(args.bootstrap, [out]), _count(args.bootstrap, [out])
+class JobFailed(Exception):
+    """A job exited non-zero; ``error`` is the tail of what it printed."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
 
 
-def _job_config(args: argparse.Namespace, topics: list[str], parallelism: int, work: Path,
-                tag: str) -> Path:
+def job_config(args: argparse.Namespace, topics: list[str], parallelism: int, work: Path,
+               tag: str) -> Path:
     """A bounded processor config over ``topics``, everything named after ``tag``."""
     contracts = work / "contracts.yaml"
     contracts.write_text(CONTRACTS)
@@ -138,7 +141,8 @@ def _job_config(args: argparse.Namespace, topics: list[str], parallelism: int, w
         "registry": {"url": args.registry},
         # Checkpoints on disk: JobManager memory storage caps state at 5 MB, which the
         # enrichment state of a 100k-event run exceeds (a failover, not a measurement).
-        "job": {"parallelism": parallelism, "checkpoint_interval_ms": 2_000,
+        "job": {"name": f"bench-{tag}", "parallelism": parallelism,
+                "checkpoint_interval_ms": 2_000,
                 "checkpoint_dir": (work / f"checkpoints-{tag}").as_uri(),
                 "transactional_id_prefix": f"bench-{tag}", "execution_mode": "thread"},
         "processing": {"processed_prefix": f"bench-{tag}", "dlq_topic": f"bench-dlq-{tag}",
@@ -150,36 +154,91 @@ def _job_config(args: argparse.Namespace, topics: list[str], parallelism: int, w
     return path
 
 
-def run_passthrough(args: argparse.Namespace, topics: list[str], parallelism: int
-                    ) -> tuple[float, int]:
-    tag = f"{int(time.time() * 1000)}-pt{parallelism}"
-    out = f"bench-pass-{tag}"
-    _create(args.bootstrap, [out])
-    jar = default_connector_jar()
-    end = _timed([sys.executable, "-m", "flink_jobs.passthrough", "--bootstrap", args.bootstrap,
-                  "--source-topic", *topics, "--sink-topic", out, "--group-id", f"g-{tag}",
-                  "--connector-jar", str(jar), "--parallelism", str(parallelism),
-                  "--transactional-id-prefix", f"bench-{tag}", "--bounded",
-                  "--checkpoint-interval-ms", "2000"])
-    return end - _first_output_s(args.bootstrap, [out]), _count(args.bootstrap, [out])
-
-
-def _timed(cmd: list[str]) -> float:
-    """Run a bounded job to completion; the wall-clock time it finished."""
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
-    if done.returncode != 0:
-        raise SystemExit(f"job failed: {done.stdout[-2000:]}{done.stderr[-4000:]}")
-    return time.time()
-
-
-def _create(bootstrap: str, topics: list[str]) -> None:
-    """Output topics stamp records at append, so the first one marks processing start."""
-    create_topics(bootstrap, topics, partitions=PARTITIONS,
+def run_job(args: argparse.Namespace, job: str, data: Input, parallelism: int,
+            work: Path) -> Outcome:
+    """Run one bounded job over ``data``; timed from first output to all committed."""
+    tag = f"{int(time.time())}-{uuid.uuid4().hex[:6]}-{job}-p{parallelism}"
+    config = job_config(args, data.topics, parallelism, work, tag)
+    processed = [f"bench-{tag}{t[t.index('.'):]}" for t in data.topics]
+    watched = processed + ([f"bench-metrics-{tag}", f"bench-dlq-{tag}"]
+                           if job == "processor" else [])
+    create_topics(args.bootstrap, watched, partitions=PARTITIONS,
                   config={"message.timestamp.type": "LogAppendTime"})
+    command = ([sys.executable, "-m", "cdc_cli.main", "job", "run", "--config", str(config)]
+               if job == "processor" else
+               [sys.executable, str(ROOT / "benchmarks" / "flink_references.py"), job,
+                "--config", str(config)])
+    with watch_commits(args.bootstrap, watched) as committed_at:
+        _run(command, args.job_timeout_s)
+    return Outcome(committed_at() - first_output_s(args.bootstrap, processed),
+                   count_committed(args.bootstrap, processed))
 
 
-def _first_output_s(bootstrap: str, topics: list[str]) -> float:
-    """Create time of the earliest output record (processing start, after JVM start-up)."""
+def _run(command: list[str], timeout_s: float) -> None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT,
+                              timeout=timeout_s)
+    except subprocess.TimeoutExpired as exc:
+        raise JobFailed(f"no end after {timeout_s:.0f}s: {command}") from exc
+    if done.returncode != 0:
+        raise JobFailed(f"exit {done.returncode}:\n{_error_lines(done.stdout + done.stderr)}")
+
+
+def _error_lines(output: str) -> str:
+    """The lines naming exceptions (the root cause last), else the output's tail."""
+    lines = output.splitlines()
+    named = [ln for ln in lines if "Exception" in ln or "Error" in ln]
+    return "\n".join((named or lines)[-25:])
+
+
+@contextmanager
+def watch_commits(bootstrap: str, topics: list[str]) -> Iterator[Any]:
+    """Poll the read_committed end offsets of ``topics`` while the body runs; yields a
+    function giving the wall-clock time their sum last moved (all output committed)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    spec = {TopicPartition(t, p): OffsetSpec.latest() for t in topics for p in range(PARTITIONS)}
+
+    def committed() -> int | None:
+        """The sum of the partitions' committed ends; None while the broker cannot say
+        (a leader not known yet just after the topics were created)."""
+        found = admin.list_offsets(spec, isolation_level=IsolationLevel.READ_COMMITTED)
+        try:
+            return sum(f.result().offset for f in found.values())
+        except KafkaException:
+            return None
+
+    state: dict[str, Any] = {"total": wait_for(committed, "output offsets"), "at": time.time()}
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.05):
+            total = committed()
+            if total is not None and total != state["total"]:
+                state.update(total=total, at=time.time())
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield lambda: state["at"]
+    finally:
+        stop.set()
+        thread.join()
+        if wait_for(committed, "output offsets") != state["total"]:  # as the job ended
+            state["at"] = time.time()
+
+
+def wait_for(probe: Callable[[], int | None], what: str, timeout_s: float = 30) -> int:
+    """The first answer of ``probe`` that is not None."""
+    deadline = time.monotonic() + timeout_s
+    while (found := probe()) is None:
+        if time.monotonic() > deadline:
+            raise JobFailed(f"{what}: no answer in {timeout_s:.0f}s")
+        time.sleep(0.2)
+    return found
+
+
+def first_output_s(bootstrap: str, topics: list[str]) -> float:
+    """Append time of the earliest output record (processing start, after JVM start-up)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-probe",
                          "enable.auto.commit": False})
     first = []
@@ -190,26 +249,103 @@ def _first_output_s(bootstrap: str, topics: list[str]) -> float:
             if msg is not None and not msg.error():
                 first.append(msg.timestamp()[1] / 1000)
     consumer.close()
+    if not first:
+        raise JobFailed(f"no output on {topics}")
     return min(first)
 
 
-def _count(bootstrap: str, topics: list[str]) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-probe"})
-    total = 0
-    for topic in topics:
-        for p in range(PARTITIONS):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            total += high - low
+def count_committed(bootstrap: str, topics: list[str]) -> int:
+    """Records (tombstones included) a read_committed consumer sees on ``topics``."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-probe",
+                         "enable.auto.commit": False, "isolation.level": "read_committed",
+                         "enable.partition.eof": True})
+    parts = [TopicPartition(t, p, 0) for t in topics for p in range(PARTITIONS)]
+    consumer.assign(parts)
+    total, open_parts = 0, {(tp.topic, tp.partition) for tp in parts}
+    while open_parts:
+        batch = consumer.consume(10_000, timeout=10)
+        if not batch:
+            raise JobFailed(f"output not readable to its end: {sorted(open_parts)}")
+        for msg in batch:
+            if msg.error() is None:
+                total += 1
+            elif msg.error().code() == KafkaError._PARTITION_EOF:  # the committed end
+                open_parts.discard((msg.topic(), msg.partition()))
     consumer.close()
     return total
 
 
+def count_problem(job: str, written: int, data: Input) -> str | None:
+    """Why ``written`` is not what ``job`` must write from ``data``, or None."""
+    if job == "passthrough" and written != data.events:
+        return f"wrote {written}, expected every input record: {data.events}"
+    if job == "flinksql" and written != data.upserts:
+        return f"wrote {written}, expected one per effective change: {data.upserts}"
+    if job == "processor" and not data.distinct <= written <= data.events:
+        return f"wrote {written}, expected {data.distinct} distinct changes (at most all)"
+    return None
+
+
+FIGURE = {"processor": "events_per_s_p{p}", "passthrough": "passthrough_events_per_s_p{p}",
+          "flinksql": "flinksql_events_per_s_p{p}"}
+
+
+def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    started = time.time()
+    data = make_input(args.bootstrap, args.registry, f"bench{int(started)}", args.events, 7)
+    print(f"produced {data.events} events ({data.distinct} distinct, {data.upserts} effective "
+          f"upserts) in {time.time() - started:.1f}s", flush=True)
+    figures: dict[str, Any] = {"events": data.events}
+    if args.warmup_events:
+        warm = make_input(args.bootstrap, args.registry, f"warm{int(started)}",
+                          args.warmup_events, 8)
+        for job in args.jobs:
+            _attempt(args, job, warm, 1, work, figures={}, label="warm-up")
+    for p in args.parallelism:
+        for job in args.jobs:
+            _attempt(args, job, data, p, work, figures=figures)
+    figures.update(_ratios(figures, max(args.parallelism)))
+    return figures
+
+
+def _attempt(args: argparse.Namespace, job: str, data: Input, p: int, work: Path, *,
+             figures: dict[str, Any], label: str = "measured") -> None:
+    """Run one job; its figure, written count and any error go into ``figures``."""
+    name = FIGURE[job].format(p=p)
+    try:
+        outcome = run_job(args, job, data, p, work)
+    except JobFailed as failed:
+        print(f"{label} {job} p={p} FAILED: {failed.error}", flush=True)
+        figures[name], figures.setdefault("errors", {})[name] = None, failed.error
+        return
+    figures[name] = round(data.events / outcome.seconds)
+    figures[f"{job}_written_p{p}"] = outcome.written
+    problem = count_problem(job, outcome.written, data)
+    if problem:
+        figures.setdefault("count_errors", {})[name] = problem
+    print(f"{label} {job:<11} p={p}: {outcome.seconds:.1f}s, "
+          f"{data.events / outcome.seconds:,.0f} events/s, {outcome.written} records written"
+          f"{'; COUNT ' + problem if problem else ''}", flush=True)
+
+
+def _ratios(figures: dict[str, Any], p: int) -> dict[str, float | None]:
+    mine = figures.get(f"events_per_s_p{p}")
+    return {f"processor_to_{ref}_p{p}": (round(mine / other, 2) if mine and other else None)
+            for ref in ("passthrough", "flinksql")
+            for other in [figures.get(FIGURE[ref].format(p=p))]}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--warmup-events", type=int, default=20_000,
+                        help="input of the warm-up pass (0: no warm-up)")
     parser.add_argument("--bootstrap")
     parser.add_argument("--registry")
     parser.add_argument("--parallelism", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--jobs", nargs="+", choices=JOBS, default=list(JOBS))
+    parser.add_argument("--job-timeout-s", type=float, default=3600)
     args = parser.parse_args()
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         if not (args.bootstrap and args.registry):
@@ -219,30 +355,6 @@ def main() -> None:
             args.bootstrap, args.registry = ep.kafka_bootstrap, ep.registry_url
         figures = measure(args, Path(tmp))
     print(json.dumps(figures))
-
-
-def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    started = time.time()
-    prefix = f"bench{int(started)}"
-    topics = produce(args.bootstrap, args.registry, prefix, args.events)
-    print(f"produced {args.events} events in {time.time() - started:.1f}s", flush=True)
-    figures: dict[str, Any] = {"events": args.events}
-    for p in args.parallelism:
-        seconds, written = run_processor(args, topics, p, work)
-        figures[f"events_per_s_p{p}"] = round(args.events / seconds)
-        print(f"processor   p={p}: {seconds:.1f}s, {args.events / seconds:,.0f} events/s "
-              f"({written} output offsets incl. transaction markers)", flush=True)
-        seconds, written = run_passthrough(args, topics, p)
-        figures[f"passthrough_events_per_s_p{p}"] = round(args.events / seconds)
-        print(f"passthrough p={p}: {seconds:.1f}s, {args.events / seconds:,.0f} events/s",
-              flush=True)
-        figures[f"python_cost_ratio_p{p}"] = round(
-            figures[f"passthrough_events_per_s_p{p}"] / figures[f"events_per_s_p{p}"], 2)
-        seconds, written = run_decode_only(args, packed_topic(prefix), p, work)
-        figures[f"decode_only_events_per_s_p{p}"] = round(args.events / seconds)
-        print(f"decode-only p={p}: {seconds:.1f}s, {args.events / seconds:,.0f} events/s",
-              flush=True)
-    return figures
 
 
 if __name__ == "__main__":
