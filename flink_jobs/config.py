@@ -64,6 +64,7 @@ class JobOptions(BaseModel):
     parallelism: int = Field(default=1, ge=1)
     execution_mode: Literal["thread", "process"] = "thread"
     connector_jar: Path | None = None  # None: the cdc_stack cache (local); a cluster ships its own
+    jvm_jar: Path | None = None  # the job's JVM operators; None: flink_jobs/jvm/target (make jvm)
     checkpoint_interval_ms: int = Field(default=10_000, ge=100)
     checkpoint_dir: str | None = None  # URI; None keeps checkpoints in the JobManager (tests)
     state_backend: Literal["hashmap", "rocksdb"] = "hashmap"
@@ -82,6 +83,9 @@ class ProcessingOptions(BaseModel):
     dlq_topic: str = "cdc.dlq"
     contracts: tuple[Path, ...] = ()
     dedup_window_ms: int = Field(default=60_000, ge=1)
+    # How long, in event time past its window's end, a window's event_ids are kept: a copy
+    # arriving that late (a connector replay after a restart) is still dropped.
+    dedup_retention_ms: int = Field(default=600_000, ge=0)
     max_out_of_orderness_ms: int = Field(default=5_000, ge=0)
     # Periodic watermark emission.  Must be set explicitly: with the Table source bridged to
     # a DataStream, PyFlink 2.2 otherwise emits no watermarks at all (measured).  There is

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zlib import crc32
 
 from cdc_core.avro import AvroDecoder, encode
 from cdc_core.contracts import EnrichmentRule, TableContract, check_event, hard_error
@@ -26,11 +27,28 @@ from cdc_core.errors import CdcError
 from cdc_core.event_id import canonical_key, event_id, header_event_id
 from cdc_core.framing import HEADER_SIZE, frame
 from cdc_core.processed import to_processed
+from cdc_core.values import as_decimal
 from flink_jobs.catalog import SchemaCatalog, TableSchemas
-from flink_jobs.dedup import bucket
 from flink_jobs.enrich import dim_update, join_key, suffix, suffix_schema
-from flink_jobs.metrics_window import sum_values
 from flink_jobs.records import Change, DimUpdate, OutRecord, RawRecord
+
+BUCKETS = 4096
+
+
+def bucket(routing_key: str, buckets: int = BUCKETS) -> str:
+    """The dedup key of a row: stable across processes and restarts (not ``hash()``).
+
+    Every copy of a change has the same row, so it meets its earlier copies, and each row's
+    changes stay in order through the job; buckets rather than rows bound the number of
+    keys (and so of dedup timers).
+    """
+    return str(crc32(routing_key.encode()) % buckets)
+
+
+def sum_values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The configured sum columns of a row, as exact decimal text (nulls left out)."""
+    found = ((c, as_decimal(row.get(c))) for c in columns)
+    return tuple((c, str(v)) for c, v in found if v is not None and v.is_finite())
 
 
 @dataclass(slots=True)  # per record: not frozen (a frozen __init__ is 4x slower)

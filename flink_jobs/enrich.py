@@ -1,22 +1,16 @@
-"""Lookup-join enrichment: facts get columns of a dimension row kept in keyed state.
+"""Lookup-join enrichment, the decoder's part: join keys, dimension updates, encodings.
 
-Facts (e.g. ``orders``) and the dimension's own change stream (e.g. ``customers``) are both
-keyed by the join key (``join_key``), so one task holds a dimension row and every fact
-that refers to it.  Rules:
-
-* the dimension row kept is the newest by source position (LSN, then commit time), so a
-  replayed or reordered old update never overwrites a newer one; a dimension delete keeps
-  the last known values (facts keep referring to the row, the warehouse soft-deletes it);
-* a fact whose dimension row is known is emitted at once with its values;
-* otherwise it waits, in arrival order, until the row arrives or until
-  ``wait_ms`` of event time has passed (``deadline``), then it is emitted with nulls and
-  ``__enrichment_missing = true``; a fact with a null lookup column is emitted that way at
-  once.  Facts are never dropped.
+The join itself (dimension row kept in keyed state, facts waiting up to ``wait_ms`` of
+event time, then nulls and ``__enrichment_missing = true``) is the JVM stage
+``cdc.flink.state.EnrichFunction``.  Facts (e.g. ``orders``) and the dimension's own change
+stream (e.g. ``customers``) are both keyed by the join key (``join_key``).  A fact with a
+null lookup column gets its null suffix here, at once (``suffix``).
 
 Encoding: Avro encodes a record as its fields' encodings in order, so the processed value
 (columns + metadata, encoded by the decoder) followed by the encoding of the enrichment
 fields and ``__enrichment_missing`` *is* the encoding of the full processed record.  That
-lets facts travel as bytes and this stage append only what it adds.
+lets facts travel as bytes and the enrichment stage append only what it adds (the JVM stage
+writes the same bytes; both are tested against Avro's own decoding).
 Enrichment fields are nullable strings (the dimension's value as text), because the
 fact table's processed schema is registered before the dimension's types may be known.
 """
@@ -25,7 +19,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from cdc_core.avro import ParsedSchema, encode, parse
@@ -33,7 +26,7 @@ from cdc_core.contracts import EnrichmentRule
 from cdc_core.envelope import ChangeEvent
 from cdc_core.event_id import canonical
 from cdc_core.processed import ENRICHMENT_MISSING
-from flink_jobs.records import Change, DimUpdate
+from flink_jobs.records import DimUpdate
 
 ENRICHMENT_TYPE: list[str] = ["null", "string"]
 
@@ -86,51 +79,3 @@ def dim_update(event: ChangeEvent, rule: EnrichmentRule) -> DimUpdate | None:
         return None
     values = {} if event.is_delete else {c: as_text(event.row.get(c)) for c in rule.fields}
     return DimUpdate(join, event.source.ts_ms, event.source.lsn, values)
-
-
-@dataclass
-class JoinState:
-    """One join key's state: the dimension row and the facts waiting for it."""
-
-    dimension: DimUpdate | None = None
-    waiting: list[tuple[int, Change]] = field(default_factory=list)  # (deadline, fact)
-
-
-def on_fact(state: JoinState, fact: Change, wait_ms: int) -> tuple[list[Change], int | None]:
-    """Facts to emit as found (with ``state.dimension``), and a timer to set, if any."""
-    if state.dimension is not None:
-        return [fact], None
-    deadline = fact.ts_ms + wait_ms
-    state.waiting.append((deadline, fact))
-    return [], deadline
-
-
-def on_dimension(state: JoinState, update: DimUpdate) -> list[Change]:
-    """Store ``update`` if newer; release the waiting facts (emit with the new row)."""
-    if state.dimension is not None and not _newer(update, state.dimension):
-        return []
-    state.dimension = _merge(state.dimension, update)
-    released, state.waiting = [fact for _, fact in state.waiting], []
-    return released
-
-
-def on_deadline(state: JoinState, now_ms: int) -> list[Change]:
-    """Facts up to the last one whose deadline has passed, in arrival order (a fact is
-    never overtaken by a later one): emit them with nulls and the flag."""
-    due = [i for i, (deadline, _) in enumerate(state.waiting) if deadline <= now_ms]
-    cut = due[-1] + 1 if due else 0
-    released, state.waiting = [f for _, f in state.waiting[:cut]], state.waiting[cut:]
-    return released
-
-
-def _newer(new: DimUpdate, old: DimUpdate) -> bool:
-    if new.lsn is not None and old.lsn is not None:
-        return new.lsn > old.lsn
-    return new.ts_ms >= old.ts_ms
-
-
-def _merge(old: DimUpdate | None, new: DimUpdate) -> DimUpdate:
-    """A delete (no values) keeps the last known values."""
-    if new.fields or old is None:
-        return new
-    return new._replace(fields=old.fields)

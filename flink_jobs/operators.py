@@ -1,53 +1,48 @@
-"""The PyFlink functions: thin shells that keep state and metrics and call pure code.
+"""The PyFlink decode function: a thin shell that keeps metrics and calls pure code.
 
-Every per-record decision lives in ``decode``, ``dedup``, ``enrich`` and
-``metrics_window``; these classes only move values between Flink (state, timers, side
-outputs, counters) and those modules.  State values are pickled Python objects (one
-``value()`` and at most one ``update()`` per record), which is the cheapest state access
-PyFlink offers in thread mode.
+Every per-record decision of the decode stage lives in ``decode``; this class only moves
+values between Flink (side outputs, counters) and that module.  Dedup, enrichment and the
+windowed metrics run in the JVM (``flink_jobs/jvm``, package ``cdc.flink.state``): the
+decoder hands them typed rows (``ROUTED_ROW``), which ``cdc.flink.state.RoutedOfRow``
+turns into Java records.
 
-Every call from Python into Flink crosses JNI under the TaskManager's one shared GIL and
-costs tens of µs (see flink_jobs/README.md "Performance"), so the hot paths avoid the
-ones they can: counts are plain Python ints that Flink reads as gauges when it reports,
-the dedup stage reads the watermark at most every ``WATERMARK_REFRESH_S`` and state is
-written only when it changed.  Metrics are registered under the ``cdc`` group; per-reason
-counts use a ``reason`` key/value group (a Prometheus label).
+Every call from Python into Flink crosses JNI under the TaskManager's one shared GIL, so
+counts are plain Python ints that Flink reads as gauges when it reports.  Metrics are
+registered under the ``cdc`` group; per-reason counts use a ``reason`` key/value group (a
+Prometheus label).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 from pyflink.common import Row, Types
-from pyflink.datastream import (
-    KeyedProcessFunction,
-    OutputTag,
-    ProcessFunction,
-    RuntimeContext,
-)
-from pyflink.datastream.state import ValueStateDescriptor
+from pyflink.datastream import OutputTag, ProcessFunction, RuntimeContext
 
 from cdc_core.connections import RegistryConnection
 from cdc_core.registry import Registry
-from flink_jobs import dedup, enrich, metrics_window
 from flink_jobs.catalog import SchemaCatalog
 from flink_jobs.decode import Decoded, DecodeSettings, RecordDecoder
-from flink_jobs.records import Change, Counted, DimUpdate, OutRecord, RawRecord
-from flink_jobs.streams import KEYED
+from flink_jobs.records import Change, DimUpdate, OutRecord, RawRecord
 
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
-# Processed and metrics records have no headers; DLQ records do (see flink_jobs.tables).
-SINK_ROW = Types.ROW_NAMED(["topic", "k", "v"], [Types.STRING(), BYTES, BYTES])
+TEXT_MAP = Types.MAP(Types.STRING(), Types.STRING())
+# DLQ records have headers; processed and metrics records (written by the JVM stages) do not.
 DLQ_ROW = Types.ROW_NAMED(["topic", "k", "v", "headers"],
                           [Types.STRING(), BYTES, BYTES, Types.MAP(Types.STRING(), BYTES)])
 DLQ_TAG = OutputTag("dlq", DLQ_ROW)
-# Side outputs that feed a keyed stage carry Row(routing key, value): see flink_jobs.streams.
-# Facts to enrich and dimension updates share one stream keyed by join key, so enrichment
-# is a one-input operator chained into dedup's task at parallelism 1 (see EnrichFunction).
-ENRICH_TAG = OutputTag("enrich", KEYED)
-METRICS_TAG = OutputTag("metrics", KEYED)
+# A change, or a dimension update (``table`` null), for cdc.flink.state.RoutedOfRow: the
+# fields of records.Change, then a DimUpdate's lsn and fields (its join and ts_ms reuse
+# the change's columns).
+ROUTED_ROW = Types.ROW_NAMED(
+    ["table", "pk", "event_id", "ts_ms", "op", "topic", "k", "v", "join", "sums", "lsn",
+     "fields"],
+    [Types.STRING(), Types.STRING(), Types.STRING(), Types.LONG(), Types.STRING(),
+     Types.STRING(), BYTES, BYTES, Types.STRING(), TEXT_MAP, Types.LONG(), TEXT_MAP])
+# What the decoder emits: (routed row, event time in ms), for the Java-side watermarks.
+STAMPED = Types.TUPLE([ROUTED_ROW, Types.LONG()])
 
 
 def now_ms() -> int:
@@ -63,7 +58,15 @@ def dlq_row(out: OutRecord) -> Row:
     return Row(out.topic, out.key, out.value, out.headers)
 
 
-WATERMARK_REFRESH_S = 0.02
+def change_row(change: Change) -> Row:
+    return Row(change.table, change.pk, change.event_id, change.ts_ms, change.op,
+               change.topic, change.key, change.value, change.join, dict(change.sums),
+               None, None)
+
+
+def dim_row(dim: DimUpdate) -> Row:
+    return Row(None, None, None, dim.ts_ms, None, None, None, None, dim.join, None, dim.lsn,
+               dim.fields)
 
 
 class _Counters:
@@ -92,58 +95,6 @@ class _Counters:
         self._counts[key] = count + n
 
 
-class _Watermark:
-    """The current watermark, read from Flink at most every ``WATERMARK_REFRESH_S``.
-
-    A change is "late" when it is behind a watermark at most that old; reading it per
-    record was a JNI call each.  Late changes are passed through either way.
-    """
-
-    def __init__(self) -> None:
-        self._value, self._read_at = -(2**63), -1.0
-
-    def get(self, ctx: KeyedProcessFunction.Context) -> int:
-        now = time.monotonic()
-        if now - self._read_at >= WATERMARK_REFRESH_S:
-            self._value, self._read_at = ctx.timer_service().current_watermark(), now
-        return self._value
-
-
-class _CachedState:
-    """A ValueState read through a cache of what this function instance last wrote per key.
-
-    Saves the ``value()`` call into Flink for keys seen before (the metrics stage has one
-    key per table, enrichment one per dimension row).  Safe because an operator instance is
-    the only writer of its keys' state, and a restart or rescale opens a new instance with
-    an empty cache.  Bounded: emptied when it holds ``limit`` keys.
-    """
-
-    def __init__(self, state: Any, limit: int = 50_000) -> None:
-        self._state, self._limit = state, limit
-        self._cache: dict[str, Any] = {}
-
-    def get(self, key: str) -> Any:
-        """The state of ``key``, which must be the current key."""
-        try:
-            return self._cache[key]
-        except KeyError:
-            return self._remember(key, self._state.value())
-
-    def put(self, key: str, value: Any) -> None:
-        """Write ``value`` for ``key`` (the current key); ``None`` clears the state."""
-        if value is None:
-            self._state.clear()
-        else:
-            self._state.update(value)
-        self._remember(key, value)
-
-    def _remember(self, key: str, value: Any) -> Any:
-        if len(self._cache) >= self._limit:
-            self._cache.clear()
-        self._cache[key] = value
-        return value
-
-
 def open_decoder(settings: DecodeSettings, registry: RegistryConnection,
                  prefix: str) -> RecordDecoder:
     """A task's decoder over the registry (processed schemas under ``prefix``)."""
@@ -153,10 +104,10 @@ def open_decoder(settings: DecodeSettings, registry: RegistryConnection,
 
 
 class DecodeFunction(ProcessFunction):  # type: ignore[misc]
-    """Raw rows → Change and DimUpdate (main), DLQ rows (side output).
+    """Raw rows → changes and dimension updates (main), DLQ rows (side output).
 
-    The main output is ``(Row(routing key, value), event time)``, ready for the Java-side
-    watermarks and key_by of ``flink_jobs.streams`` (event time = source commit time).
+    The main output is ``(ROUTED_ROW, event time)``, ready for the Java-side watermarks of
+    ``flink_jobs.streams`` (event time = source commit time).
     """
 
     def __init__(self, settings: DecodeSettings, registry: RegistryConnection, prefix: str) -> None:
@@ -174,153 +125,11 @@ class DecodeFunction(ProcessFunction):  # type: ignore[misc]
         for name in decoded.soft_violations:
             self._counters.inc("soft_violations", name)
         if decoded.change is not None:
-            yield Row(decoded.change.pk, decoded.change), decoded.change.ts_ms
+            yield change_row(decoded.change), decoded.change.ts_ms
         for dim in decoded.dims:  # same stream as changes: one watermark for both
-            yield Row(dedup.bucket(dim.pk), dim), dim.ts_ms
+            yield dim_row(dim), dim.ts_ms
         if decoded.dlq is not None:
             self._counters.inc("dlq_records", decoded.reason)
             yield DLQ_TAG, dlq_row(decoded.dlq)
         elif decoded.change is None:
             self._counters.inc("skipped", decoded.reason)
-
-
-class DedupFunction(KeyedProcessFunction):  # type: ignore[misc]
-    """Keyed by row bucket: an event_id's first occurrence per window out at once, copies
-    dropped (see ``flink_jobs.dedup``)."""
-
-    def __init__(self, window_ms: int) -> None:
-        self._window_ms = window_ms
-
-    def open(self, ctx: RuntimeContext) -> None:
-        self._seen = _CachedState(
-            ctx.get_state(ValueStateDescriptor("seen", Types.PICKLED_BYTE_ARRAY())))
-        self._counters = _Counters(ctx, "duplicates_dropped", "late_events", "records_out")
-        self._watermark = _Watermark()
-
-    def process_element(self, change: Change | DimUpdate, ctx: KeyedProcessFunction.Context
-                        ) -> Iterator[Any]:
-        if isinstance(change, DimUpdate):
-            yield ENRICH_TAG, Row(change.join, change)
-            return
-        key = change.pk  # the current key, without asking Flink for it
-        seen = self._seen.get(key) or {}
-        decision = dedup.observe(seen, change.event_id, change.ts_ms,
-                                 self._watermark.get(ctx), self._window_ms)
-        if decision.verdict is dedup.Verdict.DUPLICATE:
-            self._counters.inc("duplicates_dropped")
-            return
-        if decision.verdict is dedup.Verdict.LATE:
-            self._counters.inc("late_events")
-        else:
-            self._seen.put(key, seen)
-        if decision.timer is not None:
-            ctx.timer_service().register_event_time_timer(decision.timer)
-        yield from self._emit(change)
-
-    def _emit(self, change: Change) -> Iterator[Any]:
-        yield METRICS_TAG, Row(change.table,
-                                Counted(change.table, change.ts_ms, change.op, change.sums))
-        if change.join is not None:
-            yield ENRICH_TAG, Row(change.join, change)
-        else:
-            self._counters.inc("records_out")
-            yield Row(change.topic, change.key, change.value)
-
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
-                 ) -> Iterator[Any]:
-        """Forget the window's ids.  Returns an (empty) iterator: process mode iterates
-        whatever ``on_timer`` returns and failed on ``None``, restarting the job forever."""
-        key = ctx.get_current_key()
-        self._seen.put(key, dedup.expire(self._seen.get(key) or {}, timestamp) or None)
-        return iter(())
-
-
-class EnrichFunction(KeyedProcessFunction):  # type: ignore[misc]
-    """Facts joined with dimension updates, both on one stream keyed by join key.
-
-    One input rather than connected streams: a two-input operator always starts a task of
-    its own, whose thread then contends for the TaskManager's one GIL with the decoder's
-    on every record; a keyed one-input operator chains behind dedup.  It also keeps a
-    dimension update and a later fact of the same upstream task in order.
-    """
-
-    def __init__(self, rules: dict[str, Any]) -> None:
-        self._rules = rules
-
-    def open(self, ctx: RuntimeContext) -> None:
-        self._state = _CachedState(
-            ctx.get_state(ValueStateDescriptor("join", Types.PICKLED_BYTE_ARRAY())))
-        self._suffixes = {t: enrich.suffix_schema(r) for t, r in self._rules.items()}
-        self._counters = _Counters(ctx, "enrichment_missing", "records_out")
-
-    def process_element(self, value: Change | DimUpdate, ctx: KeyedProcessFunction.Context
-                        ) -> Iterator[Row]:
-        if isinstance(value, DimUpdate):
-            return self._on_dimension(value)
-        return self._on_fact(value, ctx)
-
-    def _on_fact(self, fact: Change, ctx: KeyedProcessFunction.Context) -> Iterator[Row]:
-        key = cast(str, fact.join)  # only facts with a lookup key are routed here
-        state = self._state.get(key) or enrich.JoinState()
-        found, timer = enrich.on_fact(state, fact, self._rules[fact.table].wait_ms)
-        if timer is not None:  # the fact waits: the only case that changes the state
-            self._state.put(key, state)
-            ctx.timer_service().register_event_time_timer(timer)
-        return self._emit(found, state.dimension)
-
-    def _on_dimension(self, update: DimUpdate) -> Iterator[Row]:
-        state = self._state.get(update.join) or enrich.JoinState()
-        before = state.dimension
-        released = enrich.on_dimension(state, update)
-        if state.dimension is not before:  # an older or equal update changes nothing
-            self._state.put(update.join, state)
-        return self._emit(released, state.dimension)
-
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
-                 ) -> Iterator[Row]:
-        key = ctx.get_current_key()
-        state = self._state.get(key) or enrich.JoinState()
-        due = enrich.on_deadline(state, timestamp)
-        self._state.put(key, state)
-        self._counters.inc("enrichment_missing", n=len(due))
-        yield from self._emit(due, None)
-
-    def _emit(self, facts: list[Change], dimension: Any) -> Iterator[Row]:
-        fields = dimension.fields if dimension is not None else None
-        for fact in facts:
-            tail = enrich.suffix(self._suffixes[fact.table], self._rules[fact.table], fields)
-            self._counters.inc("records_out")
-            yield Row(fact.topic, fact.key, fact.value + tail)
-
-
-class MetricsFunction(KeyedProcessFunction):  # type: ignore[misc]
-    """Keyed by table: per-window op counts and sums, emitted when the window closes."""
-
-    def __init__(self, window_ms: int, topic: str, codec: metrics_window.MetricsCodec) -> None:
-        self._window_ms, self._topic, self._codec = window_ms, topic, codec
-
-    def open(self, ctx: RuntimeContext) -> None:
-        self._state = _CachedState(
-            ctx.get_state(ValueStateDescriptor("windows", Types.PICKLED_BYTE_ARRAY())))
-
-    def process_element(self, counted: Counted, ctx: KeyedProcessFunction.Context
-                        ) -> Iterator[Row]:
-        windows = self._state.get(counted.table) or {}
-        timer = metrics_window.add(windows, counted, self._window_ms,
-                                   ctx.timer_service().current_watermark)
-        self._state.put(counted.table, windows)
-        if timer is not None:
-            ctx.timer_service().register_event_time_timer(timer)
-        return iter(())
-
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
-                 ) -> Iterator[Row]:
-        table = ctx.get_current_key()
-        windows = self._state.get(table) or {}
-        emitted = metrics_window.due(windows, timestamp)
-        self._state.put(table, windows)
-        for end, acc in emitted:
-            record = metrics_window.metrics_record(table, end,
-                                                   self._window_ms, acc, now_ms())
-            key, value = self._codec.encode(record)
-            yield Row(self._topic, key, value)

@@ -1,6 +1,6 @@
 """The processor job: raw Debezium topics → processed topics, DLQ and metrics, exactly once.
 
-Topology (one job; every Python function is a thin shell over pure code, see operators)::
+Topology (one job; dedup, enrichment and metrics are JVM operators, see flink_jobs.stateful)::
 
     Kafka source table (raw key/value + topic/partition/offset/headers)
       → decode+validate ──side──→ DLQ rows (with headers) ─────────→ Kafka DLQ sink table
@@ -17,23 +17,19 @@ cluster (``flink run -py flink_jobs/processor.py -j <connector jar> --config FIL
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyflink.common import Duration, WatermarkStrategy
-from pyflink.datastream import DataStream, StreamExecutionEnvironment
+from pyflink.datastream import StreamExecutionEnvironment
 from pyflink.table import StreamTableEnvironment
+from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from cdc_core.contracts import TableContract, load_contracts_text
 from cdc_core.errors import ConfigError
-from cdc_core.registry import Registry
-from flink_jobs import operators as ops
-from flink_jobs import streams
 from flink_jobs.config import JobConfig, load
-from flink_jobs.decode import DecodeSettings
-from flink_jobs.metrics_window import METRICS_KEY_SCHEMA, METRICS_VALUE_SCHEMA, MetricsCodec
+from flink_jobs.jvm_decode import DecodeSettings, decode_stage
 from flink_jobs.runtime import RuntimeOptions, environment
+from flink_jobs.stateful import jvm_jar, stateful_stages
 from flink_jobs.tables import (
     DLQ_TABLE,
     SINK_TABLE,
@@ -66,7 +62,7 @@ def runtime_options(config: JobConfig) -> RuntimeOptions:
     if job.restore_from:
         conf["execution.state-recovery.path"] = job.restore_from
     jar = job.connector_jar or default_connector_jar()
-    jars = (jar,) if jar else ()
+    jars = ((jar,) if jar else ()) + (jvm_jar(config),)
     return RuntimeOptions(jars=jars, parallelism=job.parallelism,
                           execution_mode=job.execution_mode,
                           checkpoint_interval_ms=job.checkpoint_interval_ms,
@@ -97,53 +93,14 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     t_env.execute_sql(sink_ddl(config))
     t_env.execute_sql(dlq_sink_ddl(config))
     settings = decode_settings(config)
+    add_jars_to_context_class_loader([jvm_jar(config).resolve().as_uri()])
     raw = t_env.to_data_stream(t_env.from_path(SOURCE_TABLE))
-    decoded = raw.process(ops.DecodeFunction(settings, config.registry,
-                                             config.processing.processed_prefix),
-                          output_type=streams.STAMPED).name("decode-validate")
-    decoded.uid("cdc-decode-validate")
-    outputs = _downstream(decoded, settings, config)
+    decoded = decode_stage(raw, settings, config)
     statements = t_env.create_statement_set()
-    statements.add_insert(SINK_TABLE, t_env.from_data_stream(outputs))
-    statements.add_insert(DLQ_TABLE, t_env.from_data_stream(
-        streams.side_output(decoded, ops.DLQ_TAG)))
+    statements.add_insert(SINK_TABLE, t_env.from_data_stream(
+        stateful_stages(decoded.routed, settings, config)))
+    statements.add_insert(DLQ_TABLE, t_env.from_data_stream(decoded.dlq))
     statements.attach_as_datastream()
-
-
-def _downstream(decoded: DataStream, settings: DecodeSettings, config: JobConfig) -> DataStream:
-    """Every key_by and side output here is Java-only (``flink_jobs.streams``).
-
-    Stateful operators carry uids, so state maps to them across topology changes (such as
-    the local keying at parallelism 1 versus a shuffle at more).
-    """
-    local = config.job.parallelism == 1
-    changes = streams.with_event_time(decoded, _watermarks(config), streams.KEYED)
-    deduped = (streams.keyed(changes, local=local)
-               .process(ops.DedupFunction(config.processing.dedup_window_ms),
-                        output_type=ops.SINK_ROW).name("dedup").uid("cdc-dedup"))
-    enriched = (streams.keyed(streams.side_output(deduped, ops.ENRICH_TAG), local=local)
-                .process(ops.EnrichFunction(settings.rules()), output_type=ops.SINK_ROW)
-                .name("enrich").uid("cdc-enrich"))
-    metrics = (streams.keyed(streams.side_output(deduped, ops.METRICS_TAG), local=local)
-               .process(ops.MetricsFunction(config.metrics.window_ms, config.metrics.topic,
-                                            _metrics_codec(config)),
-                        output_type=ops.SINK_ROW).name("windowed-metrics")
-               .uid("cdc-windowed-metrics"))
-    return deduped.union(enriched, metrics)
-
-
-def _watermarks(config: JobConfig) -> WatermarkStrategy:
-    """Bounded out-of-orderness on the decoder's event time (no Python assigner)."""
-    return WatermarkStrategy.for_bounded_out_of_orderness(
-        Duration.of_millis(config.processing.max_out_of_orderness_ms))
-
-
-def _metrics_codec(config: JobConfig) -> MetricsCodec:
-    """Register the metrics topic's key and value schemas (TopicNameStrategy)."""
-    registry = Registry(config.registry)
-    topic = config.metrics.topic
-    return MetricsCodec(registry.register(f"{topic}-key", json.dumps(METRICS_KEY_SCHEMA)),
-                        registry.register(f"{topic}-value", json.dumps(METRICS_VALUE_SCHEMA)))
 
 
 def run(config: JobConfig) -> None:

@@ -8,42 +8,18 @@ is one more call from Java into the TaskManager's single interpreter per record,
 was most of the job's cost (flink_jobs/README.md "Performance").
 
 Here our own functions emit those shapes directly, so only the Java halves remain: the
-``KeyByKeySelector`` on field 0, the side output as Java gives it, and Flink's
-``CustomTimestampAssigner`` / ``RemoveTimestampMapFunction`` pair.  These are the classes
-PyFlink's own methods use (checked against apache-flink 2.2), so the operators downstream
-see exactly what they would have seen.
+side output as Java gives it, and Flink's ``CustomTimestampAssigner`` /
+``RemoveTimestampMapFunction`` pair.  These are the classes PyFlink's own methods use
+(checked against apache-flink 2.2), so the operators downstream see exactly what they
+would have seen.  Keying happens in the JVM stages (``flink_jobs.stateful``).
 """
 
 from __future__ import annotations
 
-from pyflink.common import Types, WatermarkStrategy
+from pyflink.common import WatermarkStrategy
 from pyflink.common.typeinfo import TypeInformation
-from pyflink.datastream import DataStream, KeyedStream, OutputTag
+from pyflink.datastream import DataStream, OutputTag
 from pyflink.java_gateway import get_gateway
-
-# What a keyed stage takes: Row(routing key, pickled value), as PyFlink's AddKey emits it.
-KEYED = Types.ROW([Types.STRING(), Types.PICKLED_BYTE_ARRAY()])
-# What the decoder emits: (Row(routing key, value), event time in ms).
-STAMPED = Types.TUPLE([KEYED, Types.LONG()])
-
-
-def keyed(stream: DataStream, *, local: bool = False) -> KeyedStream:
-    """Key a stream of ``KEYED`` rows by their first field, without a Python key selector.
-
-    ``local``: the job runs at parallelism 1, so the one subtask owns every key group and
-    the stream is keyed where it is (``DataStreamUtils.reinterpretAsKeyedStream``): no
-    shuffle, and the keyed stage is chained into its upstream task, which saves a GIL
-    hand-over between task threads per record.  Only correct at parallelism 1: with more
-    subtasks a record must travel to the subtask that owns its key group.
-    """
-    jvm = get_gateway().jvm
-    selector, key_type = jvm.KeyByKeySelector(), Types.ROW([Types.STRING()]).get_java_type_info()
-    if local:
-        j_keyed = jvm.org.apache.flink.streaming.api.datastream.DataStreamUtils \
-            .reinterpretAsKeyedStream(stream._j_data_stream, selector, key_type)
-    else:
-        j_keyed = stream._j_data_stream.keyBy(selector, key_type)
-    return KeyedStream(j_keyed, Types.PICKLED_BYTE_ARRAY(), stream)
 
 
 def side_output(stream: DataStream, tag: OutputTag) -> DataStream:

@@ -81,13 +81,15 @@ def test_dlq_sink_is_exactly_once_with_headers_and_its_own_transactions() -> Non
 
 def test_runtime_options_carry_checkpointing_and_restore() -> None:
     config = JobConfig(**BASE, job={"state_backend": "rocksdb", "restore_from": "/c/chk-3",
-                                    "checkpoint_interval_ms": 500, "connector_jar": "/x.jar"})
+                                    "checkpoint_interval_ms": 500, "connector_jar": "/x.jar",
+                                    "jvm_jar": __file__})
     options = runtime_options(config)
     conf = dict(options.conf)
     assert conf["state.backend.type"] == "rocksdb"
     assert conf["execution.state-recovery.path"] == "/c/chk-3"
     assert conf["execution.checkpointing.mode"] == "EXACTLY_ONCE"
-    assert options.checkpoint_interval_ms == 500 and options.jars == (Path("/x.jar"),)
+    assert options.checkpoint_interval_ms == 500
+    assert options.jars == (Path("/x.jar"), Path(__file__))
 
 
 @pytest.mark.parametrize(("kafka", "problem"), [

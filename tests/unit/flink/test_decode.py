@@ -121,3 +121,14 @@ def test_processed_value_decodes_with_base_schema(decoder: RecordDecoder,
     schema_id = int.from_bytes(change.value[1:5], "big")
     record = read_record(parse(registry.by_id[schema_id]), change.value[5:])
     assert record["__enrichment_missing"] is True and record["__processed_ts_ms"] == 42
+
+
+def test_bucket_is_stable_and_in_range() -> None:
+    from flink_jobs.decode import BUCKETS, bucket
+
+    keys = [f"public.orders|{{\"id\":{i}}}" for i in range(2000)]
+    buckets = [bucket(k) for k in keys]
+    assert buckets == [bucket(k) for k in keys]
+    assert all(0 <= int(b) < BUCKETS for b in buckets)
+    assert bucket("public.orders|{\"id\":1}") == "748"  # fixed across processes (crc32)
+    assert len(set(buckets)) > 1000

@@ -1,4 +1,4 @@
-"""Enrichment state machine and the appended Avro encoding."""
+"""The decoder's enrichment part: join keys and the appended Avro encoding."""
 
 from __future__ import annotations
 
@@ -10,55 +10,9 @@ import fastavro
 from cdc_core.avro import encode, parse
 from cdc_core.contracts import EnrichmentRule
 from flink_jobs import enrich
-from flink_jobs.records import Change, DimUpdate
 
 RULE = EnrichmentRule(from_column="customer_id", dimension_table="public.customers",
                       dimension_key="id", fields={"segment": "customer_segment"}, wait_ms=100)
-
-
-def fact(n: int, ts: int = 1000) -> Change:
-    return Change("public.orders", f"pk{n}", f"e{n}", ts, "c", "t", b"k", b"v", "j", ())
-
-
-def dim(segment: str, lsn: int) -> DimUpdate:
-    return DimUpdate("j", lsn, lsn, {"segment": segment})
-
-
-def test_fact_with_known_dimension_is_emitted_at_once() -> None:
-    state = enrich.JoinState(dimension=dim("gold", 1))
-    assert enrich.on_fact(state, fact(1), 100) == ([fact(1)], None)
-
-
-def test_fact_before_dimension_waits_then_is_released_in_order() -> None:
-    state = enrich.JoinState()
-    assert enrich.on_fact(state, fact(1), 100) == ([], 1100)
-    enrich.on_fact(state, fact(2), 100)
-    assert enrich.on_dimension(state, dim("gold", 1)) == [fact(1), fact(2)]
-    assert state.waiting == []
-
-
-def test_deadline_releases_only_due_facts() -> None:
-    state = enrich.JoinState()
-    enrich.on_fact(state, fact(1, ts=1000), 100)
-    enrich.on_fact(state, fact(2, ts=2000), 100)
-    assert enrich.on_deadline(state, 1100) == [fact(1)]
-    assert [f for _, f in state.waiting] == [fact(2, ts=2000)]
-
-
-def test_deadline_never_lets_a_fact_overtake_an_earlier_one() -> None:
-    state = enrich.JoinState()
-    enrich.on_fact(state, fact(1, ts=5000), 100)
-    enrich.on_fact(state, fact(2, ts=1000), 100)
-    assert enrich.on_deadline(state, 1100) == [fact(1, ts=5000), fact(2, ts=1000)]
-
-
-def test_older_dimension_update_never_overwrites_newer_and_delete_keeps_values() -> None:
-    state = enrich.JoinState()
-    enrich.on_dimension(state, dim("platinum", 5))
-    enrich.on_dimension(state, dim("gold", 3))
-    assert state.dimension is not None and state.dimension.fields == {"segment": "platinum"}
-    enrich.on_dimension(state, DimUpdate("j", 6, 6, {}))
-    assert state.dimension.fields == {"segment": "platinum"} and state.dimension.lsn == 6
 
 
 def test_join_key_is_none_for_null_and_canonical_otherwise() -> None:
