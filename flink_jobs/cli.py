@@ -1,4 +1,5 @@
-"""``cdc job run --config FILE``: run the processor job (embedded mini-cluster by default).
+"""``cdc job run --config FILE``: run the processor job (embedded mini-cluster by default);
+``cdc job submit | status | stop``: the same job on a Flink session cluster (``cluster_cli``).
 
 Errors are reported by the ``cdc`` entry point; a configuration error found while the job
 is wired (a contracts file, say) reads the same as one found in the YAML.
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cdc_core.logs import configure_logging
+from flink_jobs import cluster_cli
 
 if TYPE_CHECKING:
     from flink_jobs.config import JobConfig
@@ -26,9 +28,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     run_cmd = sub.add_parser("run", help="run the job until it ends (bounded) or is stopped")
     run_cmd.add_argument("--config", type=Path, required=True,
                          help="job YAML (keys overridable by CDC_JOB__SECTION__KEY)")
+    run_cmd.set_defaults(job_handler=run_embedded)
+    cluster_cli.add_parsers(sub)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Dispatch a parsed ``job`` command."""
+    return int(args.job_handler(args))
+
+
+def run_embedded(args: argparse.Namespace) -> int:
     """Validate the configuration, then run the job in this process."""
     configure_logging()
     for noisy in ("apache_beam", "py4j"):  # import-time INFO chatter of PyFlink's dependencies

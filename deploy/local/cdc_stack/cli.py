@@ -25,27 +25,51 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                               "(default: $CDC_STACK_DIR or .cdc-stack)")
         cmd.set_defaults(handler=_HANDLERS[name])
         if name == "up":
-            cmd.add_argument("--connect", action="store_true",
-                             help="also start Kafka Connect with the Debezium PostgreSQL plugin")
+            _add_up_options(cmd)
     res = sub.add_parser("resolve", help="download the engines' JARs from Maven Central")
     res.add_argument("--all", action="store_true", help="also Kafka Connect and Debezium")
     res.set_defaults(handler=_resolve)
+
+
+def _add_up_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--connect", action="store_true",
+                     help="also start Kafka Connect with the Debezium PostgreSQL plugin")
+    cmd.add_argument("--flink-cluster", action="store_true",
+                     help="also start a Flink session cluster (JobManager + TaskManagers) "
+                          "from PyFlink's bundled distribution")
+    cmd.add_argument("--taskmanagers", type=int, default=2,
+                     help="TaskManagers of --flink-cluster (default 2)")
+    cmd.add_argument("--slots", type=int, default=1,
+                     help="task slots per TaskManager (default 1: one Python interpreter "
+                          "per subtask in thread mode)")
+
+
+def up_settings(args: argparse.Namespace) -> StackSettings:
+    """The stack settings an ``up`` command line asks for, over the environment's."""
+    settings = StackSettings()
+    extra = [name for name, wanted in (("connect", args.connect),
+                                       ("flink", args.flink_cluster))
+             if wanted and name not in settings.services]
+    return settings.model_copy(update={"services": (*settings.services, *extra),
+                                       "flink_taskmanagers": args.taskmanagers,
+                                       "flink_slots": args.slots})
 
 
 def _print_state(state: StackState, alive: dict[str, bool] | None = None) -> None:
     ep = state.endpoints
     rows = [("kafka bootstrap", ep.kafka_bootstrap), ("schema registry", ep.registry_url),
             ("postgres dsn", ep.postgres_dsn), ("kafka connect", ep.connect_url),
-            ("prometheus", ep.prometheus_url)]
+            ("prometheus", ep.prometheus_url), ("flink rest/ui", ep.flink_rest_url)]
     for label, value in rows:
         if value:
             print(f"{label:<16} {value}")
     for name, rec in state.processes.items():
-        took = state.startup_s.get(name)
+        # A service of several processes (flink-jobmanager, ...) has one start-up time.
+        took = state.startup_s.get(name, state.startup_s.get(name.split("-")[0]))
         extra = f"ready in {took:.1f}s" if took is not None else ""
         if alive is not None:
             extra = "running" if alive.get(name) else "NOT RUNNING"
-        print(f"  {name:<10} pid {rec.pid:<8} {extra:<16} log {rec.log_file}")
+        print(f"  {name:<20} pid {rec.pid:<8} {extra:<16} log {rec.log_file}")
     if alive is None:
         print(f"stack ready in {state.total_startup_s:.1f}s; data and logs in {state.run_dir}")
 
@@ -56,10 +80,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"a stack is already running in {run_dir}; run `cdc stack down` first",
               file=sys.stderr)
         return 1
-    settings = StackSettings()
-    if args.connect and "connect" not in settings.services:
-        settings = settings.model_copy(update={"services": (*settings.services, "connect")})
-    stack = LocalStack(settings, run_dir)
+    stack = LocalStack(up_settings(args), run_dir)
     _print_state(stack.up())
     return 0
 

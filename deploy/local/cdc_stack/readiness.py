@@ -29,6 +29,26 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def flink(rest_url: str, taskmanagers: int) -> bool:
+    """The JobManager's REST API answers and ``taskmanagers`` TaskManagers have registered."""
+    try:
+        response = httpx.get(rest_url + "/taskmanagers", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and len(response.json()["taskmanagers"]) >= taskmanagers
+
+
+def flink_taskmanager(rest_url: str, resource_id: str, since_ms: int) -> bool:
+    """TaskManager ``resource_id`` has sent the JobManager a heartbeat after ``since_ms``
+    (epoch ms): a restarted one answers, not the entry its predecessor left behind."""
+    try:
+        response = httpx.get(f"{rest_url}/taskmanagers/{resource_id}", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return (response.status_code == 200
+            and int(response.json().get("timeSinceLastHeartbeat", 0)) > since_ms)
+
+
 def postgres(dsn: str) -> bool:
     try:
         with psycopg.connect(dsn, connect_timeout=2) as conn:

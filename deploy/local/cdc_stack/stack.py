@@ -22,13 +22,13 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cdc_stack import connect, kafka, postgres, prometheus, readiness, registry, resolve
+from cdc_stack import connect, flink, kafka, postgres, prometheus, readiness, registry, resolve
 from cdc_stack.errors import ServiceStartError, StackError
 from cdc_stack.jdk import find_java
 from cdc_stack.ports import free_port
 from cdc_stack.processes import ProcessRecord, is_running, log_tail, stop
 
-ServiceName = Literal["kafka", "registry", "postgres", "connect"]
+ServiceName = Literal["kafka", "registry", "postgres", "connect", "flink"]
 # Services that can only start once others answer (Connect keeps its state in Kafka).
 DEPENDS_ON: dict[str, tuple[str, ...]] = {"connect": ("kafka",)}
 STATE_FILE = "stack.json"
@@ -49,6 +49,9 @@ class StackSettings(BaseSettings):
     # C1-only JIT starts the JVMs markedly faster on 2 cores; turn off for benchmarks.
     quick_jit: bool = True
     ready_timeout_s: float = 120.0
+    # The Flink session cluster (service "flink"): one JobManager, this many TaskManagers.
+    flink_taskmanagers: int = Field(default=2, ge=1)
+    flink_slots: int = Field(default=1, ge=1)  # per TaskManager (thread mode: one GIL each)
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Endpoints:
     postgres_dsn: str = ""
     connect_url: str = ""  # Kafka Connect REST API
     prometheus_url: str = ""  # set while a pipeline's Prometheus runs (start_prometheus)
+    flink_rest_url: str = ""  # the Flink session cluster's REST API and web UI
 
 
 @dataclass
@@ -73,6 +77,8 @@ class StackState:
     startup_s: dict[str, float] = field(default_factory=dict)
     total_startup_s: float = 0.0
     extra_dirs: list[str] = field(default_factory=list)  # data kept outside run_dir
+    # TaskManager index -> [rpc, data, metrics] ports, to restart one where it was.
+    flink_taskmanager_ports: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _endpoints(raw: dict[str, str]) -> Endpoints:
@@ -212,7 +218,8 @@ class LocalStack:
                 run_dir=raw["run_dir"], endpoints=_endpoints(raw["endpoints"]),
                 processes={k: ProcessRecord(**v) for k, v in raw["processes"].items()},
                 startup_s=raw["startup_s"], total_startup_s=raw["total_startup_s"],
-                extra_dirs=raw.get("extra_dirs", []))
+                extra_dirs=raw.get("extra_dirs", []),
+                flink_taskmanager_ports=raw.get("flink_taskmanager_ports", {}))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StackError(f"{path}: not a stack state file ({type(exc).__name__}: "
                              f"{exc})") from exc
@@ -221,13 +228,14 @@ class LocalStack:
     # -- services ----------------------------------------------------------------------------
     def _components(self) -> list[str]:
         wanted = {"kafka": ["kafka"], "registry": ["registry"], "postgres": [],
-                  "connect": ["connect", "connect-plugins", "converter"]}
+                  "connect": ["connect", "connect-plugins", "converter"], "flink": []}
         return ["flink"] + [c for s in self.settings.services for c in wanted[s]]
 
     def _start(self, name: str) -> Callable[[], bool]:
         """Start one service; return its readiness probe."""
         starters = {"kafka": self._start_kafka, "registry": self._start_registry,
-                    "postgres": self._start_postgres, "connect": self._start_connect}
+                    "postgres": self._start_postgres, "connect": self._start_connect,
+                    "flink": self._start_flink}
         return starters[name]()
 
     def _start_kafka(self) -> Callable[[], bool]:
@@ -268,12 +276,43 @@ class LocalStack:
         self.state.endpoints.connect_url = f"http://127.0.0.1:{port}"
         return lambda: readiness.connect(self.state.endpoints.connect_url)
 
+    def _start_flink(self) -> Callable[[], bool]:
+        """The JobManager and every TaskManager at once; ready when all have registered."""
+        s = self.settings
+        java = find_java(17, s.java)
+        jm = flink.JobManagerPorts(free_port(), free_port(), free_port(), free_port())
+        self._record(flink.start_jobmanager(java, self.run_dir, jm, slots=s.flink_slots))
+        for index in range(1, s.flink_taskmanagers + 1):
+            ports = flink.TaskManagerPorts(free_port(), free_port(), free_port())
+            self._record(flink.start_taskmanager(java, self.run_dir, index, ports))
+            self.state.flink_taskmanager_ports[str(index)] = [ports.rpc, ports.data,
+                                                              ports.metrics]
+        self.state.endpoints.flink_rest_url = f"http://127.0.0.1:{jm.rest}"
+        return lambda: readiness.flink(self.state.endpoints.flink_rest_url,
+                                       s.flink_taskmanagers)
+
+    def kill_taskmanager(self, index: int) -> None:
+        """SIGKILL TaskManager ``index``: the loss a job's restart strategy must ride out."""
+        stop(self.state.processes[flink.taskmanager_name(index)], sig=9)
+
+    def start_taskmanager(self, index: int) -> None:
+        """(Re)start TaskManager ``index`` on its recorded ports; returns once it runs."""
+        rpc, data, metrics = self.state.flink_taskmanager_ports[str(index)]
+        java, since_ms = find_java(17, self.settings.java), int(time.time() * 1000)
+        rec = flink.start_taskmanager(java, self.run_dir, index,
+                                      flink.TaskManagerPorts(rpc, data, metrics))
+        self._record(rec)
+        self._save()  # `cdc stack down` must find the new pid
+        url = self.state.endpoints.flink_rest_url
+        self._await(rec.name, lambda: readiness.flink_taskmanager(url, rec.name, since_ms),
+                    time.monotonic())
+
     def _record(self, rec: ProcessRecord) -> None:
         self.state.processes[rec.name] = rec
 
     def _await(self, name: str, probe: Callable[[], bool], began: float) -> float:
         """Poll ``probe`` until it passes; fail fast if the process dies."""
-        rec = self.state.processes[name]
+        rec = self.state.processes[_LEAD_PROCESS.get(name, name)]
         deadline = began + self.settings.ready_timeout_s
         while time.monotonic() < deadline:
             if probe():
@@ -290,5 +329,7 @@ class LocalStack:
 
 # PostgreSQL's "fast" shutdown is SIGINT; the JVMs stop cleanly on SIGTERM.
 _STOP_SIGNAL = {"postgres": 2}
+# The process whose exit fails a multi-process service's start at once.
+_LEAD_PROCESS = {"flink": flink.JOBMANAGER}
 
 __all__ = ["Endpoints", "LocalStack", "StackSettings", "StackState"]
