@@ -44,6 +44,8 @@ COMPONENTS: dict[str, Component] = {
                                ("dependency:copy@flink-formats",), "cache.dir"),
     "connect-plugins": Component("connect-plugins", "archives.pom.xml",
                                  ("dependency:unpack@connect-plugins",), "cache.dir"),
+    "jdbc-sink": Component("jdbc-sink", "jdbc-sink.pom.xml", ("dependency:unpack@jdbc-sink",),
+                           "cache.dir"),
     "converter": Component("converter", "converter.pom.xml",
                            ("dependency:copy-dependencies", "-DincludeScope=runtime"),
                            "outputDirectory"),
@@ -58,6 +60,7 @@ TARGETS = {
     "flink-formats": "flink-formats",
     "connect-plugins": "connect/plugins/debezium-connector-postgres",
     "converter": "connect/plugins/apicurio-converter",
+    "jdbc-sink": "connect/plugins/debezium-connector-jdbc",
 }
 
 CORE = ("kafka", "registry", "flink", "flink-formats")

@@ -13,6 +13,9 @@ FLINK_KAFKA_CONNECTOR = "5.0.0-2.2"
 KAFKA = "4.3.1"
 APICURIO_REGISTRY = "3.3.3"
 DEBEZIUM = "3.6.1.Final"
+# The JDBC sink connector, for benchmarks/sink_vs_jdbc.py: it trails the PostgreSQL connector
+# on Maven Central.
+DEBEZIUM_JDBC = "3.6.0.Final"
 # Flink's debezium-avro-confluent / avro-confluent formats, for the benchmark's Flink SQL
 # reference: Maven Central has no 2.2.1 of it, and 2.2.0 (same Flink minor) runs on PyFlink 2.2.1.
 FLINK_AVRO_CONFLUENT_REGISTRY = "2.2.0"

@@ -51,6 +51,7 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
     ("archives.pom.xml", "apicurio.version", versions.APICURIO_REGISTRY),
     ("archives.pom.xml", "flink.kafka.connector.version", versions.FLINK_KAFKA_CONNECTOR),
     ("archives.pom.xml", "debezium.version", versions.DEBEZIUM),
+    ("jdbc-sink.pom.xml", "debezium.jdbc.version", versions.DEBEZIUM_JDBC),
     ("flink-formats.pom.xml", "flink.avro.confluent.version",
      versions.FLINK_AVRO_CONFLUENT_REGISTRY),
 ])
