@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from cdc_stack import resolve
+from cdc_stack import compose, resolve
 from cdc_stack.stack import STATE_FILE, LocalStack, StackSettings, StackState
 
 
@@ -27,7 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         if name == "up":
             _add_up_options(cmd)
     res = sub.add_parser("resolve", help="download the engines' JARs from Maven Central")
-    res.add_argument("--all", action="store_true", help="also Kafka Connect and Debezium")
+    res.add_argument("--all", action="store_true",
+                     help="also Kafka Connect, Debezium and Compose's loader (built with Go)")
     res.set_defaults(handler=_resolve)
 
 
@@ -109,6 +110,8 @@ def _status(args: argparse.Namespace) -> int:
 def _resolve(args: argparse.Namespace) -> int:
     settings = StackSettings()
     resolve.resolve(settings.cache_dir, resolve.ALL if args.all else resolve.CORE)
+    if args.all:
+        compose.ensure(settings.cache_dir)
     print(f"engines resolved into {settings.cache_dir}")
     return 0
 
