@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * The decode stage's static inputs, handed over by the PyFlink program as one JSON document
- * (flink_jobs/jvm_settings.py writes it): DLQ topic, processed topic prefix, the table
+ * (flink_jobs/jvm_decode.py writes it): DLQ topic, processed topic prefix, the table
  * contracts, enrichment rules per fact table and per dimension table, metric sum columns and
  * the registry connection. Kept as text so the operator serialises as a plain string.
  */
@@ -44,11 +44,15 @@ public final class DecodeSettings implements Serializable {
 
     /** Where the registry is and how to reach it. */
     public record RegistrySettings(String url, double timeoutS, String userInfo,
-                                   String sslCaLocation) implements Serializable {
+                                   String userInfoFile, String sslCaLocation)
+            implements Serializable {
         static RegistrySettings of(JsonNode r) {
             return new RegistrySettings(r.get("url").asText(), r.path("timeout_s").asDouble(10),
-                    r.hasNonNull("user_info") ? r.get("user_info").asText() : null,
-                    r.hasNonNull("ssl_ca_location") ? r.get("ssl_ca_location").asText() : null);
+                    text(r, "user_info"), text(r, "user_info_file"), text(r, "ssl_ca_location"));
+        }
+
+        private static String text(JsonNode r, String name) {
+            return r.hasNonNull(name) ? r.get(name).asText() : null;
         }
     }
 
