@@ -20,16 +20,14 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyflink.common import Duration, WatermarkStrategy
-from pyflink.datastream import DataStream, StreamExecutionEnvironment
+from pyflink.datastream import StreamExecutionEnvironment
 from pyflink.table import StreamTableEnvironment
+from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from cdc_core.contracts import TableContract, load_contracts_text
 from cdc_core.errors import ConfigError
-from flink_jobs import operators as ops
-from flink_jobs import streams
 from flink_jobs.config import JobConfig, load
-from flink_jobs.decode import DecodeSettings
+from flink_jobs.jvm_decode import DecodeSettings, decode_stage
 from flink_jobs.runtime import RuntimeOptions, environment
 from flink_jobs.stateful import jvm_jar, stateful_stages
 from flink_jobs.tables import (
@@ -95,29 +93,14 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     t_env.execute_sql(sink_ddl(config))
     t_env.execute_sql(dlq_sink_ddl(config))
     settings = decode_settings(config)
+    add_jars_to_context_class_loader([jvm_jar(config).resolve().as_uri()])
     raw = t_env.to_data_stream(t_env.from_path(SOURCE_TABLE))
-    decoded = raw.process(ops.DecodeFunction(settings, config.registry,
-                                             config.processing.processed_prefix),
-                          output_type=ops.STAMPED).name("decode-validate")
-    decoded.uid("cdc-decode-validate")
-    outputs = _downstream(decoded, settings, config)
+    decoded = decode_stage(raw, settings, config)
     statements = t_env.create_statement_set()
-    statements.add_insert(SINK_TABLE, t_env.from_data_stream(outputs))
-    statements.add_insert(DLQ_TABLE, t_env.from_data_stream(
-        streams.side_output(decoded, ops.DLQ_TAG)))
+    statements.add_insert(SINK_TABLE, t_env.from_data_stream(
+        stateful_stages(decoded.routed, settings, config)))
+    statements.add_insert(DLQ_TABLE, t_env.from_data_stream(decoded.dlq))
     statements.attach_as_datastream()
-
-
-def _downstream(decoded: DataStream, settings: DecodeSettings, config: JobConfig) -> DataStream:
-    """Timestamps in the JVM (``flink_jobs.streams``), then the JVM's stateful stages."""
-    routed = streams.with_event_time(decoded, _watermarks(config), ops.ROUTED_ROW)
-    return stateful_stages(routed, settings, config)
-
-
-def _watermarks(config: JobConfig) -> WatermarkStrategy:
-    """Bounded out-of-orderness on the decoder's event time (no Python assigner)."""
-    return WatermarkStrategy.for_bounded_out_of_orderness(
-        Duration.of_millis(config.processing.max_out_of_orderness_ms))
 
 
 def run(config: JobConfig) -> None:

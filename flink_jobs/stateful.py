@@ -19,7 +19,7 @@ from pyflink.util.java_utils import add_jars_to_context_class_loader
 from cdc_core.errors import ConfigError
 from cdc_core.registry import Registry
 from flink_jobs.config import JobConfig
-from flink_jobs.decode import DecodeSettings
+from flink_jobs.jvm_decode import DecodeSettings
 
 METRICS_KEY_SCHEMA: dict[str, Any] = {
     "type": "record", "name": "WindowKey", "namespace": "cdc.metrics",
@@ -64,8 +64,7 @@ def stateful_stages(routed: DataStream, settings: DecodeSettings, config: JobCon
                                   metrics.topic, key_id, value_id)
     for table, rule in settings.rules().items():
         stages.enrich(table, list(rule.fields), rule.wait_ms)
-    j_routed = routed._j_data_stream.map(state.RoutedOfRow()).name("routed")
-    return DataStream(stages.apply(j_routed))
+    return DataStream(stages.apply(routed._j_data_stream))
 
 
 def register_metrics_schemas(config: JobConfig) -> tuple[int, int]:
