@@ -35,6 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _add_up_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--connect", action="store_true",
                      help="also start Kafka Connect with the Debezium PostgreSQL plugin")
+    cmd.add_argument("--kafka-brokers", type=int, choices=(1, 3), default=1,
+                     help="Kafka nodes (3: replication factor 3, min.insync.replicas 2)")
     cmd.add_argument("--flink-cluster", action="store_true",
                      help="also start a Flink session cluster (JobManager + TaskManagers) "
                           "from PyFlink's bundled distribution")
@@ -53,7 +55,8 @@ def up_settings(args: argparse.Namespace) -> StackSettings:
              if wanted and name not in settings.services]
     return settings.model_copy(update={"services": (*settings.services, *extra),
                                        "flink_taskmanagers": args.taskmanagers,
-                                       "flink_slots": args.slots})
+                                       "flink_slots": args.slots,
+                                       "kafka_brokers": args.kafka_brokers})
 
 
 def _print_state(state: StackState, alive: dict[str, bool] | None = None) -> None:

@@ -18,14 +18,15 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def start(java: str, cache: Path, run_dir: Path, *, port: int, bootstrap: str,
-          jvm_opts: list[str]) -> ProcessRecord:
-    """Render the worker config and launch ``ConnectDistributed``."""
+          jvm_opts: list[str], replicas: int = 1) -> ProcessRecord:
+    """Render the worker config (internal topics with ``replicas`` copies) and launch
+    ``ConnectDistributed``."""
     work = run_dir / "connect"
     work.mkdir(parents=True, exist_ok=True)
     props = work / "worker.properties"
     template = (TEMPLATES / "connect-worker.properties").read_text()
     props.write_text(template.format(
-        bootstrap=bootstrap, rest_port=port, group_id=f"cdc-connect-{port}",
+        bootstrap=bootstrap, rest_port=port, group_id=f"cdc-connect-{port}", replicas=replicas,
         plugin_path=resolve.path_of(cache, "connect-plugins").parent))
     argv = [java, *jvm_opts, f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
             "-cp", resolve.classpath(cache, "connect"),

@@ -11,7 +11,8 @@ import psycopg
 from confluent_kafka.admin import AdminClient
 
 
-def kafka(bootstrap: str) -> bool:
+def kafka(bootstrap: str, brokers: int = 1) -> bool:
+    """The cluster answers a metadata request listing ``brokers`` brokers."""
     # log_level 0: connection refusals while the broker boots are expected, not news.
     admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000,
                          "log_level": 0})
@@ -19,7 +20,7 @@ def kafka(bootstrap: str) -> bool:
         metadata = admin.list_topics(timeout=2)
     except Exception:
         return False
-    return bool(metadata.brokers)
+    return len(metadata.brokers) >= brokers
 
 
 def http_ok(url: str) -> bool:

@@ -52,6 +52,7 @@ class StackSettings(BaseSettings):
     # The Flink session cluster (service "flink"): one JobManager, this many TaskManagers.
     flink_taskmanagers: int = Field(default=2, ge=1)
     flink_slots: int = Field(default=1, ge=1)  # per TaskManager (thread mode: one GIL each)
+    kafka_brokers: Literal[1, 3] = 1  # three: replication factor 3, min.insync.replicas 2
 
 
 @dataclass
@@ -79,6 +80,8 @@ class StackState:
     extra_dirs: list[str] = field(default_factory=list)  # data kept outside run_dir
     # TaskManager index -> [rpc, data, metrics] ports, to restart one where it was.
     flink_taskmanager_ports: dict[str, list[int]] = field(default_factory=dict)
+    # Kafka node id -> [port, controller port], to restart a node where it was.
+    kafka_nodes: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _endpoints(raw: dict[str, str]) -> Endpoints:
@@ -165,7 +168,8 @@ class LocalStack:
         port = int(ep.connect_url.rsplit(":", 1)[1])
         self._record(connect.start(find_java(17, s.java), s.cache_dir, self.run_dir, port=port,
                                    bootstrap=ep.kafka_bootstrap,
-                                   jvm_opts=_jvm_opts(s.connect_heap, s.quick_jit)))
+                                   jvm_opts=_jvm_opts(s.connect_heap, s.quick_jit),
+                                   replicas=s.kafka_brokers))
         self._save()  # `cdc stack down` must find the new pid
         self._await("connect", lambda: readiness.connect(ep.connect_url), time.monotonic())
 
@@ -219,7 +223,8 @@ class LocalStack:
                 processes={k: ProcessRecord(**v) for k, v in raw["processes"].items()},
                 startup_s=raw["startup_s"], total_startup_s=raw["total_startup_s"],
                 extra_dirs=raw.get("extra_dirs", []),
-                flink_taskmanager_ports=raw.get("flink_taskmanager_ports", {}))
+                flink_taskmanager_ports=raw.get("flink_taskmanager_ports", {}),
+                kafka_nodes=raw.get("kafka_nodes", {}))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StackError(f"{path}: not a stack state file ({type(exc).__name__}: "
                              f"{exc})") from exc
@@ -239,13 +244,40 @@ class LocalStack:
         return starters[name]()
 
     def _start_kafka(self) -> Callable[[], bool]:
-        port, cport = free_port(), free_port()
+        """Every node at once, formatted with one cluster id; ready when all are brokers."""
+        nodes = [kafka.Node(i, free_port(), free_port())
+                 for i in range(1, self.settings.kafka_brokers + 1)]
+        self.state.kafka_nodes = {str(n.node_id): [n.port, n.controller_port] for n in nodes}
+        uuid = kafka.cluster_id()
+        for node in nodes:
+            self._record(self._kafka_node(node, uuid))
+        self.state.endpoints.kafka_bootstrap = ",".join(f"127.0.0.1:{n.port}" for n in nodes)
+        return lambda: readiness.kafka(self.state.endpoints.kafka_bootstrap, len(nodes))
+
+    def _kafka_nodes(self) -> list[kafka.Node]:
+        return [kafka.Node(int(i), port, cport)
+                for i, (port, cport) in self.state.kafka_nodes.items()]
+
+    def _kafka_node(self, node: kafka.Node, uuid: str | None = None) -> ProcessRecord:
         s = self.settings
-        self._record(kafka.start(find_java(17, s.java), s.cache_dir, self.run_dir, port=port,
-                                 controller_port=cport,
-                                 jvm_opts=_jvm_opts(s.kafka_heap, s.quick_jit)))
-        self.state.endpoints.kafka_bootstrap = f"127.0.0.1:{port}"
-        return lambda: readiness.kafka(self.state.endpoints.kafka_bootstrap)
+        return kafka.start(find_java(17, s.java), s.cache_dir, self.run_dir, port=node.port,
+                           controller_port=node.controller_port, node_id=node.node_id,
+                           cluster=self._kafka_nodes(), cluster_uuid=uuid,
+                           jvm_opts=_jvm_opts(s.kafka_heap, s.quick_jit))
+
+    def kill_broker(self, node_id: int) -> None:
+        """SIGKILL Kafka node ``node_id``: the crash clients must ride out."""
+        stop(self.state.processes[kafka.process_name(node_id)], sig=9)
+
+    def start_broker(self, node_id: int) -> None:
+        """Restart node ``node_id`` with its data, on its ports; returns once every node is
+        a broker again (its partitions may still be catching up)."""
+        node = next(n for n in self._kafka_nodes() if n.node_id == node_id)
+        self._record(self._kafka_node(node))
+        self._save()  # `cdc stack down` must find the new pid
+        bootstrap, count = self.state.endpoints.kafka_bootstrap, len(self.state.kafka_nodes)
+        self._await(kafka.process_name(node_id), lambda: readiness.kafka(bootstrap, count),
+                    time.monotonic())
 
     def _start_registry(self) -> Callable[[], bool]:
         port, mport = free_port(), free_port()
@@ -272,7 +304,8 @@ class LocalStack:
         s = self.settings
         self._record(connect.start(find_java(17, s.java), s.cache_dir, self.run_dir, port=port,
                                    bootstrap=self.state.endpoints.kafka_bootstrap,
-                                   jvm_opts=_jvm_opts(s.connect_heap, s.quick_jit)))
+                                   jvm_opts=_jvm_opts(s.connect_heap, s.quick_jit),
+                                   replicas=s.kafka_brokers))
         self.state.endpoints.connect_url = f"http://127.0.0.1:{port}"
         return lambda: readiness.connect(self.state.endpoints.connect_url)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from cdc_stack import flink
+from cdc_stack import flink, kafka
 from cdc_stack.cli import up_settings
 
 JM = flink.JobManagerPorts(rest=8081, rpc=6123, blob=6124, metrics=9249)
@@ -60,3 +60,25 @@ def test_up_flags_add_the_cluster_to_the_services() -> None:
     settings = up_settings(args)
     assert "flink" in settings.services and "connect" not in settings.services
     assert (settings.flink_taskmanagers, settings.flink_slots) == (3, 2)
+    assert settings.kafka_brokers == 1
+
+
+def test_three_kafka_nodes_form_one_quorum_with_three_copies_and_two_in_sync(
+        tmp_path: Path) -> None:
+    nodes = [kafka.Node(i, 9000 + i, 9100 + i) for i in (1, 2, 3)]
+    props = dict(line.split("=", 1) for line in kafka.server_properties(
+        9002, 9102, tmp_path, node_id=2, quorum=kafka.voters(nodes), replicas=3).splitlines()
+        if line)
+    assert props["node.id"] == "2"
+    assert props["controller.quorum.voters"] == (
+        "1@127.0.0.1:9101,2@127.0.0.1:9102,3@127.0.0.1:9103")
+    for key in ("default.replication.factor", "offsets.topic.replication.factor",
+                "transaction.state.log.replication.factor"):
+        assert props[key] == "3", key
+    assert props["min.insync.replicas"] == props["transaction.state.log.min.isr"] == "2"
+    assert [kafka.process_name(n.node_id) for n in nodes] == ["kafka", "kafka-2", "kafka-3"]
+
+
+def test_one_kafka_node_keeps_single_copies(tmp_path: Path) -> None:
+    props = kafka.server_properties(9092, 9093, tmp_path)
+    assert "min.insync.replicas=1" in props and "default.replication.factor=1" in props
