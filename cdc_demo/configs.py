@@ -92,14 +92,14 @@ def exporter_config(names: Names, ep: Endpoints, *, through_flink: bool,
 
 def job_config(names: Names, ep: Endpoints, *, checkpoint_dir: Path,
                checkpoint_interval_ms: int, prometheus_port: int,
-               restore_from: str | None = None) -> dict[str, Any]:
+               restore_from: str | None = None, parallelism: int = 1) -> dict[str, Any]:
     """``cdc job run`` config for the raw topics of this run."""
     return {
         "kafka": {"bootstrap_servers": ep.kafka_bootstrap, "topics": names.raw_topics(),
                   "group_id": f"job-{names.run_id}"},
         "registry": {"url": ep.registry_url},
         # the job_name the shipped flink_* alert rules select
-        "job": {"name": "cdc-processor",
+        "job": {"name": "cdc-processor", "parallelism": parallelism,
                 "checkpoint_interval_ms": checkpoint_interval_ms,
                 "checkpoint_dir": checkpoint_dir.as_uri(), "restore_from": restore_from,
                 "transactional_id_prefix": f"tx-{names.run_id}",

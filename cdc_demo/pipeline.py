@@ -18,11 +18,12 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from cdc_core.errors import PostgresUnavailable
-from cdc_demo import connector, source
+from cdc_demo import cluster_jobs, connector, source
 from cdc_demo.children import CDC, Child, write_yaml
 from cdc_demo.configs import Endpoints, Names, exporter_config, job_config, sink_config
 from cdc_demo.verify import Side, VerifyReport, verify, wait_converged
 from cdc_demo.workload import Key
+from flink_jobs.cluster import Cluster
 
 DEFAULT_CHECKPOINT_MS = 2000
 
@@ -50,6 +51,11 @@ class Pipeline:
     job: Child | None = None
     exporter: Child | None = None
     job_starts: int = 0
+    # The job on a Flink session cluster (its REST URL) instead of the embedded mini-cluster.
+    cluster_url: str | None = None
+    cluster_job_id: str | None = None
+    job_parallelism: int = 1
+    partitions: int = 1  # of every topic the run creates (a subtask per partition reads)
 
     # -- source and connector ---------------------------------------------------------------
     @property
@@ -62,7 +68,7 @@ class Pipeline:
         source.apply_ddl(self.source_dsn)
         topics = [*self.names.raw_topics(), self.names.dlq_topic]
         topics += self.names.processed_topics() if self.through_flink else []
-        create_topics(self.endpoints.kafka_bootstrap, topics)
+        create_topics(self.endpoints.kafka_bootstrap, topics, self.partitions)
 
     def connector_params(self) -> connector.SourceParams:
         return connector.SourceParams.from_dsn(
@@ -81,13 +87,30 @@ class Pipeline:
         return self.work_dir / "checkpoints"
 
     def start_job(self, restore_from: str | None = None) -> None:
-        """``cdc job run`` on the embedded mini-cluster, optionally from a checkpoint."""
+        """``cdc job run`` on the embedded mini-cluster, or ``cdc job submit`` to the session
+        cluster, optionally from a checkpoint or savepoint."""
         self.job_starts += 1
+        embedded = self.cluster_url is None
         config = job_config(self.names, self.endpoints, checkpoint_dir=self.checkpoint_dir,
                             checkpoint_interval_ms=self.checkpoint_interval_ms,
-                            prometheus_port=self.job_metrics_port, restore_from=restore_from)
+                            prometheus_port=self.job_metrics_port,
+                            restore_from=restore_from if embedded else None,
+                            parallelism=self.job_parallelism)
         path = write_yaml(self.work_dir / f"job-{self.job_starts}.yaml", config)
-        self.job = Child.cdc("job", path, self.work_dir / "logs/job.log").start()
+        if self.cluster_url is None:
+            self.job = Child.cdc("job", path, self.work_dir / "logs/job.log").start()
+            return
+        self.cluster_job_id = cluster_jobs.submit(self.cluster_url, path,
+                                                  self.work_dir / "logs/job-submit.log",
+                                                  from_savepoint=restore_from)
+
+    def stop_job_with_savepoint(self) -> str:
+        """Stop the cluster job with a savepoint in the run's directory; its path."""
+        assert self.cluster_url is not None and self.cluster_job_id is not None
+        target = (self.work_dir / "savepoints").as_uri()
+        found = Cluster(self.cluster_url).stop_with_savepoint(self.cluster_job_id, target)
+        self.cluster_job_id = None
+        return found
 
     def start_sink(self) -> None:
         config = sink_config(self.names, self.endpoints, through_flink=self.through_flink,
@@ -150,6 +173,9 @@ class Pipeline:
         for child in (self.sink, self.job, self.exporter):
             if child is not None:
                 child.stop()
+        if self.cluster_url is not None and self.cluster_job_id is not None:
+            Cluster(self.cluster_url).cancel(self.cluster_job_id)
+            self.cluster_job_id = None
 
     def close(self, drop_source: bool = False) -> None:
         """Stop everything this run started; drop connector, slot and publication."""
@@ -163,10 +189,12 @@ class Pipeline:
             source.drop_database(self.endpoints.postgres_dsn, self.names.source_db)
 
 
-def create_topics(bootstrap: str, names: list[str]) -> None:
-    """One-partition topics (existing ones are fine): subscribers need them to exist."""
+def create_topics(bootstrap: str, names: list[str], partitions: int = 1) -> None:
+    """Topics with the brokers' default replication (existing ones are fine): subscribers
+    need them to exist."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(n, 1, 1) for n in names], operation_timeout=30)
+    futures = admin.create_topics([NewTopic(n, partitions, -1) for n in names],
+                                  operation_timeout=30)
     for future in futures.values():
         try:
             future.result(timeout=30)

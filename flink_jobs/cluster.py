@@ -103,7 +103,7 @@ class Cluster:
         if response.status_code >= 400:
             raise ClusterRefused(f"{method} {path}",
                                  f"HTTP {response.status_code}: {response.text[:300]}")
-        return response.json()
+        return response.json() if response.content else None
 
     def jobs(self) -> list[JobSummary]:
         """Every job the cluster knows, newest first."""
@@ -130,6 +130,11 @@ class Cluster:
             raise ClusterRefused("choose a job", f"{len(running)} running jobs match "
                                  f"({found}); name one with --job")
         return running[0]
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel the job (no savepoint); a job already ended is left as it is."""
+        if self.state(job_id) not in TERMINAL:
+            self._call("PATCH", f"/jobs/{job_id}?mode=cancel")
 
     def stop_with_savepoint(self, job_id: str, target_dir: str, timeout_s: float = 300.0
                             ) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,15 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield LocalStack.load(Path(reuse))
         return
     settings = StackSettings(services=("kafka", "registry", "postgres", "connect"))
-    stack = LocalStack(settings, tmp_path_factory.mktemp("e2e-stack"))
+    with running(LocalStack(settings, tmp_path_factory.mktemp("e2e-stack"))) as stack:
+        yield stack
+
+
+@contextmanager
+def running(stack: LocalStack) -> Iterator[LocalStack]:
+    """``stack`` up for the block, then down with its files."""
     state = stack.up()
-    print(f"\ne2e stack ready in {state.total_startup_s}s: {state.startup_s}")
+    print(f"\nstack in {state.run_dir} ready in {state.total_startup_s}s: {state.startup_s}")
     try:
         yield stack
     finally:
@@ -39,7 +46,12 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="session")
 def endpoints(e2e_stack: LocalStack) -> Endpoints:
-    ep = e2e_stack.state.endpoints
+    return endpoints_of(e2e_stack)
+
+
+def endpoints_of(stack: LocalStack) -> Endpoints:
+    """The pipeline's view of a stack's endpoints."""
+    ep = stack.state.endpoints
     return Endpoints(ep.kafka_bootstrap, ep.registry_url, ep.registry_v2_url, ep.connect_url,
                      ep.postgres_dsn)
 
@@ -47,6 +59,13 @@ def endpoints(e2e_stack: LocalStack) -> Endpoints:
 @pytest.fixture
 def make_pipeline(endpoints: Endpoints, tmp_path: Path) -> Iterator[Callable[..., Pipeline]]:
     """Factory of pipelines with random names; each one is closed after the test."""
+    with pipelines(endpoints, tmp_path) as make:
+        yield make
+
+
+@contextmanager
+def pipelines(endpoints: Endpoints, tmp_path: Path) -> Iterator[Callable[..., Pipeline]]:
+    """A factory of pipelines on ``endpoints``, each closed when the block ends."""
     made: list[Pipeline] = []
 
     def make(*, through_flink: bool, **options: int) -> Pipeline:
@@ -55,6 +74,8 @@ def make_pipeline(endpoints: Endpoints, tmp_path: Path) -> Iterator[Callable[...
         made.append(Pipeline(names, endpoints, tmp_path / run_id, through_flink, **options))
         return made[-1]
 
-    yield make
-    for pipeline in made:
-        pipeline.close(drop_source=True)
+    try:
+        yield make
+    finally:
+        for pipeline in made:
+            pipeline.close(drop_source=True)
