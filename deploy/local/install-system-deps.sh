@@ -11,6 +11,8 @@ command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v promtool >/dev/null || missing+=(prometheus)
 # Headless Chromium: the test that loads Prometheus's alerts and graph pages.
 command -v chromium >/dev/null || missing+=(chromium)
+# Go builds Compose's loader (cdc stack resolve --all), which checks docker-compose.yml.
+command -v go >/dev/null || missing+=(golang-go)
 
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
