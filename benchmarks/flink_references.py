@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cdc_cli.jars import export_local_job_jars
 from cdc_stack import StackSettings, resolve
 from cdc_stack.versions import FLINK_AVRO_CONFLUENT_REGISTRY_JAR
 from flink_jobs.config import JobConfig, load
@@ -171,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--config", type=Path, required=True,
                         help="a bounded processor job config (kafka.topics, not a pattern)")
     args = parser.parse_args(argv)
+    export_local_job_jars()  # as cdc job run does: the connector JAR a config leaves out
     run(args.kind, load(args.config))
 
 

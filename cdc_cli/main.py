@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from itertools import takewhile
 
+from cdc_cli.jars import export_local_job_jars
 from cdc_core.errors import ConfigError, PipelineError, StackError
 from cdc_core.logs import logging_configured
 from cdc_demo import cli as demo_cli
@@ -53,6 +54,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "stack":
         return stack_cli.run(args)
     if args.command == "job":
+        export_local_job_jars()  # what a job config leaves out: this machine's JARs
         return job_cli.run(args)
     if args.command == "sink":
         return sink_cli.run(args)

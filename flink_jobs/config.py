@@ -63,8 +63,10 @@ class JobOptions(BaseModel):
     name: str = "cdc-processor"
     parallelism: int = Field(default=1, ge=1)
     execution_mode: Literal["thread", "process"] = "thread"
-    connector_jar: Path | None = None  # None: the cdc_stack cache (local); a cluster ships its own
-    jvm_jar: Path | None = None  # the job's JVM operators; None: flink_jobs/jvm/target (make jvm)
+    # The Kafka SQL connector and the job's JVM operators (flink_jobs/jvm); None: what the
+    # `cdc` command sets for this machine (flink_jobs/jars.py), e.g. flink_jobs/jvm/target.
+    connector_jar: Path | None = None
+    jvm_jar: Path | None = None
     checkpoint_interval_ms: int = Field(default=10_000, ge=100)
     checkpoint_dir: str | None = None  # URI; None keeps checkpoints in the JobManager (tests)
     state_backend: Literal["hashmap", "rocksdb"] = "hashmap"

@@ -27,9 +27,10 @@ from pyflink.util.java_utils import add_jars_to_context_class_loader
 from cdc_core.contracts import TableContract, load_contracts_text
 from cdc_core.errors import ConfigError
 from flink_jobs.config import JobConfig, load
+from flink_jobs.jars import connector_jar, jvm_jar
 from flink_jobs.jvm_decode import DecodeSettings, decode_stage
 from flink_jobs.runtime import RuntimeOptions, environment
-from flink_jobs.stateful import jvm_jar, stateful_stages
+from flink_jobs.stateful import stateful_stages
 from flink_jobs.tables import (
     DLQ_TABLE,
     SINK_TABLE,
@@ -61,8 +62,8 @@ def runtime_options(config: JobConfig) -> RuntimeOptions:
         conf["execution.checkpointing.dir"] = job.checkpoint_dir
     if job.restore_from:
         conf["execution.state-recovery.path"] = job.restore_from
-    jar = job.connector_jar or default_connector_jar()
-    jars = ((jar,) if jar else ()) + (jvm_jar(config),)
+    connector = connector_jar(config)
+    jars = ((connector,) if connector else ()) + (jvm_jar(config),)
     return RuntimeOptions(jars=jars, parallelism=job.parallelism,
                           execution_mode=job.execution_mode,
                           checkpoint_interval_ms=job.checkpoint_interval_ms,
@@ -75,15 +76,6 @@ def decode_settings(config: JobConfig) -> DecodeSettings:
     return DecodeSettings(config.processing.dlq_topic,
                           load_table_contracts(config.processing.contracts),
                           dict(config.metrics.sums))
-
-
-def default_connector_jar() -> Path | None:
-    """The connector JAR from the local stack's cache, if resolved (a cluster has its own)."""
-    from cdc_stack import StackSettings, resolve
-    from cdc_stack.versions import FLINK_KAFKA_CONNECTOR_JAR
-
-    jar = resolve.path_of(StackSettings().cache_dir, "flink") / FLINK_KAFKA_CONNECTOR_JAR
-    return jar if jar.exists() else None
 
 
 def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:

@@ -9,16 +9,15 @@ the metrics topic's schemas and reading the enrichment rules from the contracts.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from pyflink.datastream import DataStream
 from pyflink.java_gateway import get_gateway
 from pyflink.util.java_utils import add_jars_to_context_class_loader
 
-from cdc_core.errors import ConfigError
 from cdc_core.registry import Registry
 from flink_jobs.config import JobConfig
+from flink_jobs.jars import jvm_jar
 from flink_jobs.jvm_decode import DecodeSettings
 
 METRICS_KEY_SCHEMA: dict[str, Any] = {
@@ -39,19 +38,6 @@ METRICS_VALUE_SCHEMA: dict[str, Any] = {
         {"name": "emitted_ts_ms", "type": "long"},
     ],
 }
-JVM_MODULE = Path(__file__).resolve().parent / "jvm"
-
-
-def jvm_jar(config: JobConfig) -> Path:
-    """The JAR of the job's JVM operators: configured, or the module's build output."""
-    from cdc_stack.versions import CDC_FLINK_JVM_JAR
-
-    jar = config.job.jvm_jar or JVM_MODULE / "target" / CDC_FLINK_JVM_JAR
-    if not jar.is_file():
-        raise ConfigError(f"job.jvm_jar: {jar} does not exist (build it with `make jvm`)")
-    return jar
-
-
 def stateful_stages(routed: DataStream, settings: DecodeSettings, config: JobConfig
                     ) -> DataStream:
     """Sink rows of dedup, enrichment and metrics over the decoder's timestamped rows."""

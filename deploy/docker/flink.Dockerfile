@@ -1,5 +1,5 @@
 # The Flink job image: the official Flink image + Python + PyFlink + the Kafka connector JAR,
-# and the project's job code. JobManager, TaskManager and the Flink Kubernetes Operator's
+# the job's JVM operators (flink_jobs/jvm, built here by Maven) and the project's job code. JobManager, TaskManager and the Flink Kubernetes Operator's
 # FlinkDeployment all run this image. Build from the repository root:
 #   docker build -f deploy/docker/flink.Dockerfile -t cdc-flink-job .
 # Versions: deploy/local/cdc_stack/versions.py (a unit test keeps these ARGs equal to it).
@@ -11,6 +11,15 @@ RUN mvn -q dependency:copy \
       -Dartifact=org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR} \
       -DoutputDirectory=/jars
 
+# The job's JVM operators: decode/validate, dedup, enrichment, windowed metrics. Its JUnit
+# tests (golden vectors included) run in CI (make test); the image only builds the JAR.
+FROM maven:3.9-eclipse-temurin-17 AS jvm
+ARG CDC_FLINK_JVM=0.1.0
+COPY flink_jobs/jvm/pom.xml /src/pom.xml
+COPY flink_jobs/jvm/src/ /src/src/
+RUN mvn -q -f /src/pom.xml package -DskipTests \
+ && mkdir /jvm && cp /src/target/cdc-flink-jvm-${CDC_FLINK_JVM}.jar /jvm/
+
 FROM ${FLINK_IMAGE}
 ARG PYFLINK=2.2.1
 USER root
@@ -20,6 +29,8 @@ RUN apt-get update \
  && python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir "apache-flink==${PYFLINK}"
 COPY --from=jars /jars/ /opt/flink/lib/
+# Not in lib/: the job ships it as a user JAR (job.jvm_jar), loaded by the job's class loader.
+COPY --from=jvm /jvm/ /opt/cdc/jars/
 COPY pyproject.toml README.md /opt/cdc/
 COPY cdc_core/ /opt/cdc/cdc_core/
 COPY flink_jobs/ /opt/cdc/flink_jobs/

@@ -156,6 +156,7 @@ def test_shipped_configurations_validate(monkeypatch: pytest.MonkeyPatch) -> Non
     assert job.kafka.group_id in load_exporter(config / "lag-exporter.yaml").groups
     assert job.job.name == "cdc-processor"  # the job_name of the flink_* rules
     assert Path(str(job.job.connector_jar)).name == versions.FLINK_KAFKA_CONNECTOR_JAR
+    assert Path(str(job.job.jvm_jar)).name == versions.CDC_FLINK_JVM_JAR
 
 
 def test_configmaps_hold_valid_configurations(tmp_path: Path,
@@ -168,6 +169,8 @@ def test_configmaps_hold_valid_configurations(tmp_path: Path,
     (tmp_path / "sink.yaml").write_text(maps["cdc-sink-config"]["sink.yaml"])
     (tmp_path / "job.yaml").write_text(maps["cdc-processor-config"]["job.yaml"])
     assert load_sink(tmp_path / "sink.yaml").kafka.group_id == "cdc-sink"
+    k8s_job = load_job(tmp_path / "job.yaml").job
+    assert Path(str(k8s_job.jvm_jar)).name == versions.CDC_FLINK_JVM_JAR
     assert load_job(tmp_path / "job.yaml").job.name == "cdc-processor"
 
 
@@ -218,6 +221,7 @@ def test_images_match_the_recorded_engine_versions() -> None:
     assert f"ARG PYFLINK={versions.PYFLINK}" in flink
     assert f"ARG FLINK_KAFKA_CONNECTOR={versions.FLINK_KAFKA_CONNECTOR}" in flink
     assert f"ARG FLINK_IMAGE=flink:{versions.PYFLINK}-" in flink
+    assert f"ARG CDC_FLINK_JVM={versions.CDC_FLINK_JVM}" in flink
     job = next(d for d in K8S if d["kind"] == "FlinkDeployment")["spec"]
     assert job["job"]["jarURI"].endswith(f"flink-python-{versions.PYFLINK}.jar")
     assert job["flinkVersion"] == "v" + "_".join(versions.PYFLINK.split(".")[:2])
