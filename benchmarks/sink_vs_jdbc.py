@@ -1,10 +1,11 @@
 """`cdc sink` against the Debezium JDBC sink connector, side by side on the same topics.
 
-One local stack (Kafka, the registry, PostgreSQL, a Kafka Connect worker with the Debezium
-JDBC sink plugin, resolved by ``cdc stack resolve``). The workload is pre-produced once:
-N changes over three tables of two partitions each (30% creates, 60% updates, 10% deletes,
-5% duplicate deliveries), Avro through the registry, both as raw Debezium envelopes and as
-processed records (the Flink job's output). Then, interleaved, round after round:
+One local stack (Kafka, the registry, PostgreSQL) and a Kafka Connect worker with the
+Debezium JDBC sink plugin (resolved by ``cdc stack resolve --all``). The workload is
+pre-produced once: N changes over three tables of two partitions each (30% creates, 60%
+updates, 10% deletes, 5% duplicate deliveries), Avro through the registry, both as raw
+Debezium envelopes and as processed records (the Flink job's output). Then, interleaved,
+round after round:
 
 - the JDBC sink (``tasks.max=2``, ``batch.size=5000`` with the consumer fetching as much,
   upsert, ``delete.enabled``, the reduction buffer) on the raw topics, its worker's JVM
@@ -45,8 +46,9 @@ from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cdc_stack import LocalStack, StackSettings, resolve
+from cdc_stack import LocalStack, StackSettings, connect, processes, resolve
 from cdc_stack.connect import converter_config
+from cdc_stack.jdk import find_java
 from cdc_stack.ports import free_port
 from tests.integration.kafkaclients import create_topics
 from tests.integration.sink.harness import SinkProcess, Target, end_offsets, write_config
@@ -176,10 +178,40 @@ def check(name: str, expected: Rows, found: Callable[[str], set[tuple[Any, ...]]
 
 # -- the two sinks -----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Worker:
+    """The benchmark's own Connect worker: the JDBC sink plugin is not one every worker loads."""
+
+    record: processes.ProcessRecord
+    url: str
+
+
+def start_worker(stack: LocalStack, cache: Path) -> Worker:
+    port = free_port()
+    record = connect.start(find_java(17), cache, stack.run_dir, port=port,
+                           bootstrap=stack.state.endpoints.kafka_bootstrap,
+                           jvm_opts=["-Xms1g", "-Xmx1g", "-XX:+UseSerialGC"],
+                           extra_plugins=("jdbc-sink",))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if "JdbcSinkConnector" in httpx.get(f"{url}/connector-plugins", timeout=5).text:
+                return Worker(record, url)
+        except httpx.HTTPError:
+            pass
+        if not processes.is_running(record):
+            break
+        time.sleep(0.5)
+    processes.stop(record)
+    raise RuntimeError(f"Kafka Connect did not offer the JDBC sink:\n"
+                       f"{processes.log_tail(record.log_file)}")
+
+
 class Bench:
-    def __init__(self, stack: LocalStack, work: Path, expected: Rows,
+    def __init__(self, stack: LocalStack, worker: Worker, work: Path, expected: Rows, *,
                  raw: tuple[str, ...], processed: tuple[str, ...]) -> None:
-        self.stack, self.work, self.expected = stack, work, expected
+        self.stack, self.worker, self.work, self.expected = stack, worker, work, expected
         self.ep = stack.state.endpoints
         self.inputs = {"raw": raw, "processed": processed}
         self.targets = {t: o for t, o in end_offsets(self.ep.kafka_bootstrap,
@@ -198,17 +230,17 @@ class Bench:
         name = f"jdbc-{self.n}"
         topics = self.inputs["raw"]
         self._drop_jdbc_tables(topics)
-        worker = self.stack.state.processes["connect"].pid
+        worker = self.worker.record.pid
         target = {tp: o for tp, o in self.targets.items() if tp[0] in topics}
         cpu0, pg0, started = cpu_s(worker), self._pg_cpu(), time.monotonic()
-        response = self.http.put(f"{self.ep.connect_url}/connectors/{name}/config",
+        response = self.http.put(f"{self.worker.url}/connectors/{name}/config",
                                  json=self._jdbc_config(topics))
         response.raise_for_status()
         wait_committed(self.ep.kafka_bootstrap, f"connect-{name}", target,
                        lambda: self._jdbc_alive(name))
         took = time.monotonic() - started
         cpu, pg = cpu_s(worker) - cpu0, self._pg_cpu() - pg0
-        self.http.delete(f"{self.ep.connect_url}/connectors/{name}").raise_for_status()
+        self.http.delete(f"{self.worker.url}/connectors/{name}").raise_for_status()
         check(name, self.expected, lambda t: table_rows(
             self.ep.postgres_dsn, "public", _jdbc_table(topics, t), t, None))
         return Run(name, took, self.changes(topics), cpu, pg, peak_rss_mb(worker))
@@ -232,7 +264,7 @@ class Bench:
         }
 
     def _jdbc_alive(self, name: str) -> bool:
-        response = self.http.get(f"{self.ep.connect_url}/connectors/{name}/status")
+        response = self.http.get(f"{self.worker.url}/connectors/{name}/status")
         if response.status_code != 200:
             return True  # not started yet
         body = response.json()
@@ -325,15 +357,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of all runs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cdc-bench-jdbc-"))
-    settings = StackSettings(quick_jit=False, kafka_heap="1g", connect_heap="1g",
-                             services=("kafka", "registry", "postgres", "connect"))
-    resolve.resolve(settings.cache_dir, ["jdbc-sink"])  # before the worker scans its plugins
+    settings = StackSettings(quick_jit=False, kafka_heap="1g")
+    resolve.resolve(settings.cache_dir, ("connect", "connect-plugins", "converter", "jdbc-sink"))
     stack = LocalStack(settings, work / "stack")
     stack.up()
+    worker = None
     try:
+        worker = start_worker(stack, settings.cache_dir)
         t0 = time.monotonic()
         workload, raw, processed = produce_inputs(stack, args.changes)
-        bench = Bench(stack, work, expected_rows(workload), raw, processed)
+        bench = Bench(stack, worker, work, expected_rows(workload), raw=raw,
+                      processed=processed)
         print(f"pre-produced {bench.changes(raw)} changes twice in {time.monotonic() - t0:.0f}s",
               flush=True)
         warm = bench.jdbc()
@@ -355,6 +389,8 @@ def main() -> None:
         print(json.dumps({"changes": bench.changes(raw), "rounds": args.rounds,
                           **summary(runs)}))
     finally:
+        if worker is not None:
+            processes.stop(worker.record)
         stack.down()
 
 

@@ -18,16 +18,19 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def start(java: str, cache: Path, run_dir: Path, *, port: int, bootstrap: str,
-          jvm_opts: list[str], replicas: int = 1) -> ProcessRecord:
+          jvm_opts: list[str], replicas: int = 1,
+          extra_plugins: tuple[str, ...] = ()) -> ProcessRecord:
     """Render the worker config (internal topics with ``replicas`` copies) and launch
-    ``ConnectDistributed``."""
+    ``ConnectDistributed``; ``extra_plugins`` names resolved components kept outside the
+    plugins every worker loads (``jdbc-sink``)."""
     work = run_dir / "connect"
     work.mkdir(parents=True, exist_ok=True)
     props = work / "worker.properties"
     template = (TEMPLATES / "connect-worker.properties").read_text()
     props.write_text(template.format(
         bootstrap=bootstrap, rest_port=port, group_id=f"cdc-connect-{port}", replicas=replicas,
-        plugin_path=resolve.path_of(cache, "connect-plugins").parent))
+        plugin_path=",".join(str(resolve.path_of(cache, name).parent)
+                             for name in ("connect-plugins", *extra_plugins))))
     argv = [java, *jvm_opts, f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
             "-cp", resolve.classpath(cache, "connect"),
             "org.apache.kafka.connect.cli.ConnectDistributed", str(props)]

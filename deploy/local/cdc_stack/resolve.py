@@ -60,7 +60,7 @@ TARGETS = {
     "flink-formats": "flink-formats",
     "connect-plugins": "connect/plugins/debezium-connector-postgres",
     "converter": "connect/plugins/apicurio-converter",
-    "jdbc-sink": "connect/plugins/debezium-connector-jdbc",
+    "jdbc-sink": "connect/sink-plugins/debezium-connector-jdbc",  # only for workers asking
 }
 
 CORE = ("kafka", "registry", "flink", "flink-formats")
