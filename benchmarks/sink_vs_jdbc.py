@@ -72,16 +72,20 @@ class Run:
     cpu_s: float
     pg_cpu_s: float
     peak_rss_mb: float
+    startup_cpu_s: float = 0.0  # of cpu_s: the sink processes' start until /healthz answers
 
     @property
     def per_s(self) -> float:
         return self.changes / self.seconds
 
     def figures(self) -> dict[str, float]:
-        return {"changes_per_s": round(self.per_s),
-                "cpu_us_per_change": round(1e6 * self.cpu_s / self.changes, 2),
-                "pg_cpu_us_per_change": round(1e6 * self.pg_cpu_s / self.changes, 2),
-                "peak_rss_mb": round(self.peak_rss_mb), "seconds": round(self.seconds, 2)}
+        out = {"changes_per_s": round(self.per_s),
+               "cpu_us_per_change": round(1e6 * self.cpu_s / self.changes, 2),
+               "pg_cpu_us_per_change": round(1e6 * self.pg_cpu_s / self.changes, 2),
+               "peak_rss_mb": round(self.peak_rss_mb), "seconds": round(self.seconds, 2)}
+        if self.name.startswith("sink"):  # the JDBC sink runs on a worker started before
+            out["startup_cpu_s"] = round(self.startup_cpu_s, 2)
+        return out
 
 
 # -- /proc -----------------------------------------------------------------------------------
@@ -286,14 +290,16 @@ class Bench:
         topics = self.inputs[kind]
         at = Target(self.ep.kafka_bootstrap, self.ep.postgres_dsn, f"bench_{kind}_{self.n}",
                     f"bench-{kind}-{self.n}-{time.time_ns()}", topics)
+        ports = [free_port() for _ in range(replicas)]
         sinks = [SinkProcess(write_config(
             self.work / f"{at.group}-{i}.yaml", at, self.ep.registry_url, batch_max_rows=BATCH,
-            batch_max_wait_ms=1000, http_port=free_port()), self.work / f"{at.group}-{i}.log")
-            for i in range(replicas)]
+            batch_max_wait_ms=1000, http_port=port), self.work / f"{at.group}-{i}.log")
+            for i, port in enumerate(ports)]
         target = {tp: o for tp, o in self.targets.items() if tp[0] in topics}
         pg0, started = self._pg_cpu(), time.monotonic()
         for s in sinks:
             s.start()
+        startup = sum(self._started_cpu(s, port) for s, port in zip(sinks, ports, strict=True))
         wait_committed(at.bootstrap, at.group, target, lambda: all(s.alive() for s in sinks))
         took = time.monotonic() - started
         pids = [s.proc.pid for s in sinks if s.proc is not None]
@@ -303,7 +309,19 @@ class Bench:
             s.stop()
         check(at.group, self.expected, lambda t: table_rows(
             self.ep.postgres_dsn, at.schema, t, t, "is_deleted"))
-        return Run(f"sink_{kind}_x{replicas}", took, self.changes(topics), cpu, pg, rss)
+        return Run(f"sink_{kind}_x{replicas}", took, self.changes(topics), cpu, pg, rss,
+                   startup)
+
+    def _started_cpu(self, sink: SinkProcess, port: int) -> float:
+        """The CPU a sink spent until its /healthz answers (imports, connections)."""
+        assert sink.proc is not None
+        while sink.alive():
+            try:
+                self.http.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                return cpu_s(sink.proc.pid)
+            except httpx.HTTPError:
+                time.sleep(0.02)
+        raise RuntimeError(f"a sink stopped while starting:\n{sink.tail()}")
 
 
 def _jdbc_table(topics: tuple[str, ...], table: str) -> str:
@@ -384,7 +402,8 @@ def main() -> None:
                 f = run.figures()
                 print(f"{run.name:<20} {f['changes_per_s']:>8,} changes/s  "
                       f"{f['cpu_us_per_change']:>6} µs CPU/change  PostgreSQL "
-                      f"{f['pg_cpu_us_per_change']} µs/change  peak RSS {f['peak_rss_mb']} MB "
+                      f"{f['pg_cpu_us_per_change']} µs/change  start-up CPU "
+                      f"{f.get('startup_cpu_s', '-')} s  peak RSS {f['peak_rss_mb']} MB "
                       f"({f['seconds']} s)", flush=True)
         print(json.dumps({"changes": bench.changes(raw), "rounds": args.rounds,
                           **summary(runs)}))
