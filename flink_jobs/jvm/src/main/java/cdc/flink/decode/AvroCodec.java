@@ -139,13 +139,26 @@ public final class AvroCodec {
         @Override
         protected Object readString(Object old, Decoder in) throws IOException {
             Utf8 raw = in.readString(null);
+            byte[] bytes = raw.getBytes();
+            int length = raw.getByteLength();
+            if (isAscii(bytes, length)) { // the common case: no decoder, one copy
+                return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
+            }
             try {
-                return utf8.decode(ByteBuffer.wrap(raw.getBytes(), 0, raw.getByteLength()))
-                        .toString();
+                return utf8.decode(ByteBuffer.wrap(bytes, 0, length)).toString();
             } catch (CharacterCodingException e) {
                 throw new IOException("invalid UTF-8 in a string", e);
             }
         }
+    }
+
+    private static boolean isAscii(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Writes records of one schema as Avro bodies; one instance per schema and thread. */

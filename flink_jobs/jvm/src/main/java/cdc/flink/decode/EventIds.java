@@ -31,14 +31,20 @@ public final class EventIds {
 
     /** The event's id; {@code header} is the {@code event_id} header's text, if any. */
     public static String of(Envelope event, String header) {
+        return of(event, header, PyText.json(canonicalKey(event.key), false));
+    }
+
+    /** As {@link #of(Envelope, String)}, with the key's canonical JSON already made. */
+    public static String of(Envelope event, String header, String keyJson) {
         if (header != null && !PyText.strip(header).isEmpty()) {
             return PyText.strip(header);
         }
         Envelope.Source s = event.source;
         List<Object> parts = List.of(VERSION, s.connector(), s.db(), s.schema(), s.table(),
-                position(event), event.op, canonicalKey(event.key));
-        byte[] digest = SHA256.get().digest(PyText.json(parts, false)
-                .getBytes(StandardCharsets.UTF_8));
+                position(event), event.op);
+        String head = PyText.json(parts, false); // compact JSON: the key joins as the last item
+        String text = head.substring(0, head.length() - 1) + "," + keyJson + "]";
+        byte[] digest = SHA256.get().digest(text.getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(digest, 0, 16);
     }
 

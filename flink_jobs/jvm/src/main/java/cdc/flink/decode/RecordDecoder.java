@@ -93,8 +93,9 @@ public final class RecordDecoder {
             throw processed.breaking();
         }
         List<String> soft = checkContract(event, table);
-        String eventId = EventIds.of(event, EventIds.header(raw.headers()));
-        Change change = change(raw, event, eventId, processed, keyId, nowMs);
+        String keyJson = PyText.json(EventIds.canonicalKey(event.key), false);
+        String eventId = EventIds.of(event, EventIds.header(raw.headers()), keyJson);
+        Change change = change(raw, event, eventId, processed, keyId, keyJson, nowMs);
         return new Decoded(change, dims(event, table), null, null, soft);
     }
 
@@ -129,7 +130,7 @@ public final class RecordDecoder {
     }
 
     private Change change(Raw raw, Envelope event, String eventId, Catalog.TableSchemas schemas,
-                          int keyId, long nowMs) throws CdcFailure, IOException {
+                          int keyId, String keyJson, long nowMs) throws CdcFailure, IOException {
         GenericRecord record = processed(event, eventId, nowMs, schemas.base());
         byte[] value = schemas.writer().framed(schemas.valueId(), record);
         DecodeSettings.Rule rule = settings.enrichment.get(schemas.table());
@@ -140,7 +141,7 @@ public final class RecordDecoder {
                 value = withNullEnrichment(value, rule);
             }
         }
-        String routing = schemas.table() + "|" + PyText.json(EventIds.canonicalKey(event.key), false);
+        String routing = schemas.table() + "|" + keyJson;
         int processedKeyId = catalog.keyId(keyId, schemas.table(), () -> writerJson(keyId));
         return new Change(schemas.table(), bucket(routing), eventId, event.source.tsMs(), event.op,
                 schemas.topic(), AvroCodec.frame(processedKeyId, raw.key(), AvroCodec.HEADER_SIZE),

@@ -36,8 +36,10 @@ public final class RegistryCatalog implements Catalog {
     private final Registry registry;
     private final String prefix;
     private final Map<String, List<String>> enrichment;
-    private final Map<String, TableSchemas> values = new HashMap<>();
-    private final Map<String, Integer> keys = new HashMap<>();
+    // By writer schema id, then table: one id serves one table in practice, so the inner
+    // map has one entry and the lookup hashes an int and a string the record already has.
+    private final Map<Integer, Map<String, TableSchemas>> values = new HashMap<>();
+    private final Map<Integer, Map<String, Integer>> keys = new HashMap<>();
 
     /** {@code enrichment}: the enrichment output fields per fact table, in order. */
     public RegistryCatalog(Registry registry, String prefix, Map<String, List<String>> enrichment) {
@@ -49,22 +51,22 @@ public final class RegistryCatalog implements Catalog {
     @Override
     public TableSchemas value(int writerId, String table, Supplier<String> writerJson,
                               List<String> keyFields) throws IOException {
-        String cacheKey = writerId + "|" + table;
-        TableSchemas found = values.get(cacheKey);
+        Map<String, TableSchemas> byTable = values.computeIfAbsent(writerId, id -> new HashMap<>(2));
+        TableSchemas found = byTable.get(table);
         if (found == null) {
             found = resolve(table, JSON.readTree(writerJson.get()), keyFields);
-            values.put(cacheKey, found);
+            byTable.put(table, found);
         }
         return found;
     }
 
     @Override
     public int keyId(int writerKeyId, String table, Supplier<String> keyJson) throws IOException {
-        String cacheKey = writerKeyId + "|" + table;
-        Integer found = keys.get(cacheKey);
+        Map<String, Integer> byTable = keys.computeIfAbsent(writerKeyId, id -> new HashMap<>(2));
+        Integer found = byTable.get(table);
         if (found == null) {
             found = registry.register(topic(table) + "-key", compact(keyJson.get()));
-            keys.put(cacheKey, found);
+            byTable.put(table, found);
         }
         return found;
     }
