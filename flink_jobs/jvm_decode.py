@@ -91,6 +91,7 @@ class Decoded:
 def decode_stage(raw: DataStream, settings: DecodeSettings, config: JobConfig) -> Decoded:
     """The JVM decode over the source table's rows; the JVM JAR must be loaded."""
     stage = get_gateway().jvm.cdc.flink.decode.DecodeStage(
-        settings_json(settings, config), config.processing.max_out_of_orderness_ms)
+        settings_json(settings, config), config.processing.max_out_of_orderness_ms,
+        config.processing.idle_partition_ms)
     routed = DataStream(stage.apply(raw._j_data_stream))
     return Decoded(routed, DataStream(stage.dlq()))

@@ -156,4 +156,6 @@ def test_connect_killed_mid_workload_replays_and_the_job_keeps_each_change_once(
     assert workload_ids <= set(processed)
     assert max(processed.values()) == 1, processed.most_common(3)
     metrics_url = f"http://127.0.0.1:{pipe.job_metrics_port}/metrics"
-    assert counter_sum(metrics_url, FLINK_DUPLICATES) == raw.replayed
+    wait_until(lambda: counter_sum(metrics_url, FLINK_DUPLICATES) == raw.replayed, 60,
+               lambda: f"duplicates_dropped {counter_sum(metrics_url, FLINK_DUPLICATES)} at "
+                       f"{metrics_url} to equal the {raw.replayed} replayed copies")

@@ -4,7 +4,8 @@ One job run (``shared``) serves most assertions: the test feeds it in phases (ea
 waits for the previous one's committed output, so arrival order across topics and the
 watermark are under control), then each test checks one behaviour on what came out.
 Event times start at BASE_TS; dedup windows are 10 s, metrics windows 60 s, out-of-
-orderness 1 s and the enrichment wait 30 s of event time.
+orderness 1 s and the enrichment wait 30 s of event time. Watermarks are per partition: a
+topic without records for 1 s stops holding them back.
 The exactly-once test runs its own job twice: killed mid-stream, then restored from its
 last retained checkpoint.
 """
@@ -95,7 +96,7 @@ def job_config(services: Services, tmp: Path, prefix: str, *, tag: str,
                 "connector_jar": str(services.flink_connector_jar), **job},
         "processing": {"processed_prefix": f"processed-{tag}", "dlq_topic": f"dlq-{tag}",
                        "contracts": [str(contracts)], "dedup_window_ms": 10000,
-                       "max_out_of_orderness_ms": 1000},
+                       "max_out_of_orderness_ms": 1000, "idle_partition_ms": 1000},
         "metrics": {"topic": f"metrics-{tag}", "window_ms": 60000,
                     "sums": {"public.orders": ["total_amount"]}},
     }

@@ -1,7 +1,7 @@
 package cdc.flink.decode;
 
+import cdc.flink.state.PartitionWatermarks;
 import cdc.flink.state.Routed;
-import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -29,21 +29,26 @@ public final class DecodeStage {
 
     private final DecodeSettings settings;
     private final long maxOutOfOrdernessMs;
+    private final long idlePartitionMs;
     private SingleOutputStreamOperator<Routed> decoded;
 
     /** {@code settingsJson}: see {@link DecodeSettings}. */
-    public DecodeStage(String settingsJson, long maxOutOfOrdernessMs) {
+    public DecodeStage(String settingsJson, long maxOutOfOrdernessMs, long idlePartitionMs) {
         this.settings = new DecodeSettings(settingsJson);
         this.maxOutOfOrdernessMs = maxOutOfOrdernessMs;
+        this.idlePartitionMs = idlePartitionMs;
     }
 
-    /** The decoded changes and dimension updates, timestamped and watermarked. */
+    /**
+     * The decoded changes and dimension updates, timestamped and watermarked per source
+     * partition ({@link PartitionWatermarks}, in the source's task: the decode is chained to
+     * it).
+     */
     public DataStream<Routed> apply(DataStream<Row> raw) {
         decoded = raw.process(new DecodeValidateFunction(settings), Types.POJO(Routed.class))
                 .name("decode-validate").uid("cdc-decode-validate");
-        WatermarkStrategy<Routed> strategy = WatermarkStrategy
-                .<Routed>forBoundedOutOfOrderness(Duration.ofMillis(maxOutOfOrdernessMs))
-                .withTimestampAssigner((routed, previous) -> routed.eventTime());
+        WatermarkStrategy<Routed> strategy =
+                PartitionWatermarks.strategy(maxOutOfOrdernessMs, idlePartitionMs);
         return decoded.assignTimestampsAndWatermarks(strategy).name("event-time");
     }
 

@@ -57,11 +57,12 @@ public class DecodeValidateFunction extends ProcessFunction<Row, Routed> {
         for (String expectation : decoded.softViolations()) {
             counter("soft_violations", expectation).inc();
         }
+        String split = raw.topic() + "/" + raw.partition();  // for per-partition watermarks
         if (decoded.change() != null) {
-            out.collect(Routed.of(decoded.change()));
+            out.collect(Routed.of(decoded.change()).from(split));
         }
         for (DimUpdate dim : decoded.dims()) { // same stream as changes: one watermark for both
-            out.collect(Routed.of(dim));
+            out.collect(Routed.of(dim).from(split));
         }
         if (decoded.dlq() != null) {
             counter("dlq_records", decoded.reason()).inc();

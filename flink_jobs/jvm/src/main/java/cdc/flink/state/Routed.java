@@ -13,6 +13,8 @@ import java.util.Objects;
 public class Routed {
     public Change change;
     public DimUpdate dim;
+    /** The raw record's source partition ("topic/partition"), for {@link PartitionWatermarks}. */
+    public String split;
 
     public Routed() {}
 
@@ -43,10 +45,16 @@ public class Routed {
         return change != null ? change.ts_ms : dim.ts_ms;
     }
 
+    /** This record, read from source partition {@code split}. */
+    public Routed from(String split) {
+        this.split = split;
+        return this;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Routed r && Objects.equals(change, r.change)
-                && Objects.equals(dim, r.dim);
+                && Objects.equals(dim, r.dim) && Objects.equals(split, r.split);
     }
 
     @Override
