@@ -35,6 +35,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _add_up_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--connect", action="store_true",
                      help="also start Kafka Connect with the Debezium PostgreSQL plugin")
+    cmd.add_argument("--secure", action="store_true",
+                     help="TLS and passwords everywhere: Kafka SASL_SSL/SCRAM with ACLs, "
+                          "PostgreSQL TLS + scram-sha-256, the registry over HTTPS "
+                          "(CA, certificates, passwords in <dir>/secrets)")
     cmd.add_argument("--kafka-brokers", type=int, choices=(1, 3), default=1,
                      help="Kafka nodes (3: replication factor 3, min.insync.replicas 2)")
     cmd.add_argument("--flink-cluster", action="store_true",
@@ -56,14 +60,16 @@ def up_settings(args: argparse.Namespace) -> StackSettings:
     return settings.model_copy(update={"services": (*settings.services, *extra),
                                        "flink_taskmanagers": args.taskmanagers,
                                        "flink_slots": args.slots,
-                                       "kafka_brokers": args.kafka_brokers})
+                                       "kafka_brokers": args.kafka_brokers,
+                                       "secure": args.secure or settings.secure})
 
 
 def _print_state(state: StackState, alive: dict[str, bool] | None = None) -> None:
     ep = state.endpoints
     rows = [("kafka bootstrap", ep.kafka_bootstrap), ("schema registry", ep.registry_url),
             ("postgres dsn", ep.postgres_dsn), ("kafka connect", ep.connect_url),
-            ("prometheus", ep.prometheus_url), ("flink rest/ui", ep.flink_rest_url)]
+            ("prometheus", ep.prometheus_url), ("flink rest/ui", ep.flink_rest_url),
+            ("secrets", ep.secrets_dir)]
     for label, value in rows:
         if value:
             print(f"{label:<16} {value}")

@@ -13,16 +13,19 @@ from pathlib import Path
 
 from cdc_stack import resolve
 from cdc_stack.processes import ProcessRecord, spawn
+from cdc_stack.security import Material, java_client_properties
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def start(java: str, cache: Path, run_dir: Path, *, port: int, bootstrap: str,
           jvm_opts: list[str], replicas: int = 1,
-          extra_plugins: tuple[str, ...] = ()) -> ProcessRecord:
+          extra_plugins: tuple[str, ...] = (),
+          secured: Material | None = None) -> ProcessRecord:
     """Render the worker config (internal topics with ``replicas`` copies) and launch
     ``ConnectDistributed``; ``extra_plugins`` names resolved components kept outside the
-    plugins every worker loads (``jdbc-sink``)."""
+    plugins every worker loads (``jdbc-sink``); ``secured``: the worker and its connectors'
+    clients as user ``connect`` over SASL_SSL (``secure_worker_lines``)."""
     work = run_dir / "connect"
     work.mkdir(parents=True, exist_ok=True)
     props = work / "worker.properties"
@@ -30,11 +33,33 @@ def start(java: str, cache: Path, run_dir: Path, *, port: int, bootstrap: str,
     props.write_text(template.format(
         bootstrap=bootstrap, rest_port=port, group_id=f"cdc-connect-{port}", replicas=replicas,
         plugin_path=",".join(str(resolve.path_of(cache, name).parent)
-                             for name in ("connect-plugins", *extra_plugins))))
-    argv = [java, *jvm_opts, f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
+                             for name in ("connect-plugins", *extra_plugins)))
+        + ("" if secured is None else "\n".join(secure_worker_lines(secured))))
+    props.chmod(0o600)
+    trust = [] if secured is None else [
+        f"-Djavax.net.ssl.trustStore={secured.truststore}",
+        "-Djavax.net.ssl.trustStoreType=PKCS12",
+        f"-Djavax.net.ssl.trustStorePassword={secured.truststore_password}"]
+    argv = [java, *jvm_opts, *trust,
+            f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
             "-cp", resolve.classpath(cache, "connect"),
             "org.apache.kafka.connect.cli.ConnectDistributed", str(props)]
     return spawn("connect", argv, run_dir / "logs" / "connect.log", cwd=work)
+
+
+def secure_worker_lines(found: Material) -> list[str]:
+    """The worker's own clients and, by the same keys prefixed, its connectors' producers,
+    consumers and admins; a file config provider so connector configs name secrets by
+    file (``${file:<path>:password}``) instead of holding them. The registry converter's
+    HTTPS client trusts the CA through the JVM truststore (``-Djavax.net.ssl.trustStore``)."""
+    client = java_client_properties(found, "connect")
+    lines = ["", "# secured (cdc stack up --secure)",
+             "config.providers=file",
+             "config.providers.file.class="
+             "org.apache.kafka.common.config.provider.FileConfigProvider"]
+    for prefix in ("", "producer.", "consumer.", "admin."):
+        lines += [f"{prefix}{key}={value}" for key, value in client.items()]
+    return [*lines, ""]
 
 
 def converter_config(registry_v2_url: str, prefix: str) -> dict[str, str]:

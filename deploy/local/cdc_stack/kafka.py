@@ -12,9 +12,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdc_stack import resolve
+from cdc_stack import kafka_secure, resolve
 from cdc_stack.errors import ServiceStartError
 from cdc_stack.processes import ProcessRecord, spawn
+from cdc_stack.security import Material
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -86,21 +87,26 @@ def cluster_id() -> str:
 
 def start(java: str, cache: Path, run_dir: Path, *, port: int, controller_port: int,
           jvm_opts: list[str], node_id: int = 1, cluster: list[Node] | None = None,
-          cluster_uuid: str | None = None) -> ProcessRecord:
-    """Format the storage (first start only) and launch the node (one of ``cluster``)."""
+          cluster_uuid: str | None = None, secured: Material | None = None) -> ProcessRecord:
+    """Format the storage (first start only) and launch the node (one of ``cluster``);
+    ``secured``: its client listener SASL_SSL, its users and ACLs on (kafka_secure.py)."""
     name = process_name(node_id)
     work = run_dir / name
     work.mkdir(parents=True, exist_ok=True)
     props = work / "server.properties"
     nodes = cluster or [Node(node_id, port, controller_port)]
-    props.write_text(server_properties(port, controller_port, work / "data", node_id=node_id,
-                                       quorum=voters(nodes), replicas=min(len(nodes), 3)))
+    text = server_properties(port, controller_port, work / "data", node_id=node_id,
+                             quorum=voters(nodes), replicas=min(len(nodes), 3))
+    props.touch(mode=0o600, exist_ok=True)  # a secured node's file holds its passwords
+    props.write_text(text if secured is None else
+                     kafka_secure.secure_properties(text, port, controller_port, secured))
     log = run_dir / "logs" / f"{name}.log"
     base = [java, *jvm_opts, f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
             "-cp", resolve.classpath(cache, "kafka")]
     if not (work / "data" / "meta.properties").exists():
         fmt = subprocess.run([*base, "kafka.tools.StorageTool", "format", "-t",
-                              cluster_uuid or cluster_id(), "-c", str(props)],
+                              cluster_uuid or cluster_id(), "-c", str(props),
+                              *(kafka_secure.scram_format_args(secured) if secured else [])],
                              capture_output=True, text=True, check=False)
         if fmt.returncode != 0:
             raise ServiceStartError(name, "storage format failed", fmt.stdout + fmt.stderr)

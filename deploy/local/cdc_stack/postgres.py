@@ -13,8 +13,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from cdc_stack import postgres_secure
 from cdc_stack.errors import ResolveError, ServiceStartError
 from cdc_stack.processes import ProcessRecord, spawn
+from cdc_stack.security import Material
 
 SUPERUSER = "cdc"
 
@@ -56,8 +58,10 @@ def data_home(run_dir: Path, name: str = "postgres") -> Path:
     return Path(tempfile.mkdtemp(prefix=f"cdc-{name}-"))
 
 
-def start(run_dir: Path, work: Path, port: int, name: str = "postgres") -> ProcessRecord:
-    """initdb (first start only) and launch ``postgres`` on 127.0.0.1:``port``."""
+def start(run_dir: Path, work: Path, port: int, name: str = "postgres",
+          secured: Material | None = None) -> ProcessRecord:
+    """initdb (first start only) and launch ``postgres`` on 127.0.0.1:``port``;
+    ``secured``: TCP clients only over TLS with scram-sha-256 (postgres_secure.py)."""
     user = _run_as()
     data, sockets = work / "data", work / "sockets"
     for path in (work, sockets):
@@ -71,13 +75,20 @@ def start(run_dir: Path, work: Path, port: int, name: str = "postgres") -> Proce
             capture_output=True, text=True, check=False, user=user)
         if init.returncode != 0:
             raise ServiceStartError(name, "initdb failed", init.stdout + init.stderr)
+    extra = [] if secured is None else postgres_secure.server_args(work, data, secured, user)
     argv = [str(bins / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets),
             "-c", "listen_addresses=127.0.0.1", "-c", "wal_level=logical",
             "-c", "max_wal_senders=10", "-c", "max_replication_slots=10",
-            "-c", "max_connections=200", "-c", "shared_buffers=256MB"]
+            "-c", "max_connections=200", "-c", "shared_buffers=256MB", *extra]
     return spawn(name, argv, run_dir / "logs" / f"{name}.log", user=user)
 
 
-def dsn(port: int, dbname: str = "postgres") -> str:
-    """A libpq connection string for the superuser (trust auth on loopback)."""
-    return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{dbname}"
+def dsn(port: int, dbname: str = "postgres", secured: Material | None = None,
+        user: str = SUPERUSER) -> str:
+    """A libpq connection string for ``user`` (trust auth on loopback); secured: TLS with
+    the server's name checked and the password from a ``passfile``, so it holds no secret."""
+    plain = f"postgresql://{user}@127.0.0.1:{port}/{dbname}"
+    if secured is None:
+        return plain
+    return (f"{plain}?sslmode=verify-full&sslrootcert={secured.ca}"
+            f"&passfile={secured.pgpass(user)}")

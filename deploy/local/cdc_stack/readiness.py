@@ -6,16 +6,19 @@ Confluent-compatible API, PostgreSQL answers ``select 1``, Connect lists its plu
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 import psycopg
 from confluent_kafka.admin import AdminClient
 
 
-def kafka(bootstrap: str, brokers: int = 1) -> bool:
-    """The cluster answers a metadata request listing ``brokers`` brokers."""
+def kafka(bootstrap: str, brokers: int = 1, client: dict[str, str] | None = None) -> bool:
+    """The cluster answers a metadata request listing ``brokers`` brokers (``client``:
+    security settings of a secured cluster)."""
     # log_level 0: connection refusals while the broker boots are expected, not news.
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000,
-                         "log_level": 0})
+    admin = AdminClient({**(client or {}), "bootstrap.servers": bootstrap,
+                         "socket.timeout.ms": 2000, "log_level": 0})
     try:
         metadata = admin.list_topics(timeout=2)
     except Exception:
@@ -23,9 +26,11 @@ def kafka(bootstrap: str, brokers: int = 1) -> bool:
     return len(metadata.brokers) >= brokers
 
 
-def http_ok(url: str) -> bool:
+def http_ok(url: str, ca: str | None = None) -> bool:
+    """GET ``url`` answers 200 (``ca``: the CA file an https server's certificate chains to)."""
     try:
-        return httpx.get(url, timeout=2).status_code == 200
+        verify = ssl.create_default_context(cafile=ca) if ca else True
+        return httpx.get(url, timeout=2, verify=verify).status_code == 200
     except httpx.HTTPError:
         return False
 
