@@ -111,6 +111,10 @@ class Cluster:
         jobs.sort(key=lambda j: -int(j.get("start-time", 0)))
         return [JobSummary(j["jid"], j["name"], j["state"]) for j in jobs]
 
+    def vertices(self, job_id: str) -> list[str]:
+        """The ids of the job's vertices (operator chains)."""
+        return [str(v["id"]) for v in self._call("GET", f"/jobs/{job_id}")["vertices"]]
+
     def state(self, job_id: str) -> str:
         return str(self._call("GET", f"/jobs/{job_id}")["state"])
 

@@ -31,6 +31,11 @@ def flink_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSta
 
 
 def _on_cluster(make_pipeline: Callable[..., Pipeline], stack: LocalStack) -> Pipeline:
+    """A pipeline whose job runs on the cluster, every TaskManager up (an earlier test may
+    have left one killed)."""
+    for name, alive in stack.status().items():
+        if name.startswith("flink-taskmanager-") and not alive:
+            stack.start_taskmanager(int(name.rsplit("-", 1)[1]))
     pipe = make_pipeline(through_flink=True)
     pipe.cluster_url = stack.state.endpoints.flink_rest_url
     pipe.job_parallelism, pipe.partitions = 2, 3  # at 3 after the rescale, none idle
@@ -57,13 +62,24 @@ def test_a_killed_taskmanager_restarts_the_job_from_its_checkpoint_and_it_conver
     load.start()
     wait_until(lambda: loader.stats.changes > 1200 and _checkpointed(cluster, job_id), 180,
                "workload progress and a completed checkpoint")
-    flink_cluster.kill_taskmanager(1)
+    victim = _taskmanagers_running(cluster, job_id)[0]
+    flink_cluster.kill_taskmanager(victim)
     wait_until(lambda: _restored_from_checkpoint(flink_cluster, job_id), 180,
                "the job restored from a checkpoint on the remaining TaskManager")
-    flink_cluster.start_taskmanager(1)  # the next test has both again
+    flink_cluster.start_taskmanager(victim)  # the next test has both again
     load.result()
     assert_converged(pipe, workload)
     assert cluster.state(job_id) == "RUNNING"
+
+
+def _taskmanagers_running(cluster: Cluster, job_id: str) -> list[int]:
+    """Indexes of the TaskManagers running a subtask of the job."""
+    found = set()
+    for vertex in cluster.vertices(job_id):
+        hosts = httpx.get(f"{cluster.url}/jobs/{job_id}/vertices/{vertex}/taskmanagers",
+                          timeout=10).json()["taskmanagers"]
+        found |= {int(tm["taskmanager-id"].rsplit("-", 1)[1]) for tm in hosts}
+    return sorted(found)
 
 
 def _restored_from_checkpoint(stack: LocalStack, job_id: str) -> bool:

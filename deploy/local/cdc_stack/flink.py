@@ -73,8 +73,8 @@ def cluster_config(jm: JobManagerPorts, work: Path, *, slots: int) -> dict[str, 
         "taskmanager.bind-host": "127.0.0.1",
         "taskmanager.numberOfTaskSlots": str(slots),
         "taskmanager.memory.process.size": "1536m",
-        # A job's subtasks go to different TaskManagers while slots allow it.
-        "cluster.evenly-spread-out-slots": "true",
+        # A job's slots are spread over the TaskManagers, not packed into the first.
+        "taskmanager.load-balance.mode": "SLOTS",
         # A lost TaskManager is noticed in seconds, not the 50 s default.
         "heartbeat.interval": "2000",
         "heartbeat.timeout": "10000",

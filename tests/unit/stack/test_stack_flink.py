@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import yaml
 
+from cdc_cli.main import build_parser
 from cdc_stack import flink, kafka
 from cdc_stack.cli import up_settings
 
@@ -21,6 +21,7 @@ def test_cluster_config_binds_loopback_on_the_given_ports(tmp_path: Path) -> Non
     assert (conf["rest.port"], conf["jobmanager.rpc.port"], conf["blob.server.port"],
             conf["metrics.reporter.prom.port"]) == ("8081", "6123", "6124", "9249")
     assert conf["taskmanager.numberOfTaskSlots"] == "2"
+    assert conf["taskmanager.load-balance.mode"] == "SLOTS"
 
 
 def test_cluster_config_keeps_state_in_its_directory_and_restarts_jobs(tmp_path: Path) -> None:
@@ -55,8 +56,8 @@ def test_script_env_points_the_scripts_at_the_run_directory(tmp_path: Path) -> N
 
 
 def test_up_flags_add_the_cluster_to_the_services() -> None:
-    args = argparse.Namespace(connect=False, flink_cluster=True, taskmanagers=3, slots=2,
-                              kafka_brokers=1)
+    args = build_parser().parse_args(["stack", "up", "--flink-cluster", "--taskmanagers", "3",
+                                      "--slots", "2"])
     settings = up_settings(args)
     assert "flink" in settings.services and "connect" not in settings.services
     assert (settings.flink_taskmanagers, settings.flink_slots) == (3, 2)
