@@ -36,6 +36,12 @@ def _add_run_options(cmd: argparse.ArgumentParser, name: str) -> None:
                      help="Flink checkpoint interval: the floor of end-to-end latency")
     cmd.add_argument("--no-flink", action="store_true",
                      help="sink reads the raw Debezium topics (no Flink job)")
+    cmd.add_argument("--cluster", action="store_true",
+                     help="the job on a Flink session cluster (a JobManager and two "
+                          "TaskManagers, cdc job submit) at parallelism 2")
+    cmd.add_argument("--faults", action="store_true",
+                     help="run: mid-workload plant a poison record, restart Kafka Connect, "
+                          "kill -9 a TaskManager (the job, embedded) and the sink, once each")
     cmd.add_argument("--stack-dir", type=Path,
                      help="re-use the stack of `cdc stack up --connect --dir DIR` "
                           "(none there: start one in DIR for this run)")
@@ -80,7 +86,8 @@ def _options(args: argparse.Namespace) -> DemoOptions:
     return DemoOptions(duration_s=args.duration, rate=args.rate, seed=args.seed,
                        through_flink=not args.no_flink,
                        checkpoint_interval_ms=args.checkpoint_interval_ms,
-                       stack_dir=args.stack_dir.resolve() if args.stack_dir else None)
+                       stack_dir=args.stack_dir.resolve() if args.stack_dir else None,
+                       cluster=args.cluster, faults=args.faults)
 
 
 def _run(args: argparse.Namespace) -> int:

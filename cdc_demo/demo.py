@@ -17,12 +17,14 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cdc_core.errors import StackError
 from cdc_demo import measure
 from cdc_demo.configs import Endpoints, Names
+from cdc_demo.faults import FaultRun
 from cdc_demo.load import Loader
 from cdc_demo.pipeline import DEFAULT_CHECKPOINT_MS, Pipeline
 from cdc_demo.progress import ProgressLine, RateMeter, Tick, converged_rows
@@ -47,15 +49,23 @@ class DemoOptions:
     checkpoint_interval_ms: int = DEFAULT_CHECKPOINT_MS
     stack_dir: Path | None = None  # re-use a running `cdc stack up --connect` there
     work_dir: Path | None = None
+    cluster: bool = False  # the job on a Flink session cluster (2 TaskManagers), parallelism 2
+    faults: bool = False  # mid-run: poison record, Connect, TaskManager and sink killed once
 
 
 @contextlib.contextmanager
-def local_stack(stack_dir: Path | None) -> Iterator[tuple[LocalStack, bool]]:
+def local_stack(stack_dir: Path | None, cluster: bool = False
+                ) -> Iterator[tuple[LocalStack, bool]]:
     """A running stack and whether it is ours (started here, stopped on exit)."""
     if stack_dir is not None and (stack_dir / STATE_FILE).exists():
-        yield LocalStack.load(stack_dir), False
+        stack = LocalStack.load(stack_dir)
+        if cluster and not stack.state.endpoints.flink_rest_url:
+            raise StackError(f"{stack_dir}: the stack has no Flink cluster "
+                             "(cdc stack up --connect --flink-cluster)")
+        yield stack, False
         return
-    stack = LocalStack(StackSettings(services=SERVICES), stack_dir)
+    services = (*SERVICES, "flink") if cluster else SERVICES
+    stack = LocalStack(StackSettings(services=services), stack_dir)
     state = stack.up()
     print(f"stack ready in {state.total_startup_s}s ({state.run_dir})", flush=True)
     try:
@@ -76,8 +86,20 @@ def new_pipeline(stack: LocalStack, own: bool, opts: DemoOptions) -> Pipeline:
     run_id = uuid.uuid4().hex[:8]
     names = Names(run_id) if own else Names(run_id, f"shop_{run_id}", f"warehouse_{run_id}")
     work = opts.work_dir or Path(tempfile.mkdtemp(prefix="cdc-demo-"))
-    return Pipeline(names, endpoints_of(stack), work, opts.through_flink,
+    pipe = Pipeline(names, endpoints_of(stack), work, opts.through_flink,
                     checkpoint_interval_ms=opts.checkpoint_interval_ms)
+    if opts.cluster:
+        on_cluster(pipe, stack)
+    return pipe
+
+
+def on_cluster(pipe: Pipeline, stack: LocalStack) -> None:
+    """The job on the stack's session cluster, one subtask per TaskManager; its metrics are
+    the TaskManagers' reporters."""
+    ports = stack.state.flink_taskmanager_ports
+    pipe.cluster_url = stack.state.endpoints.flink_rest_url
+    pipe.job_parallelism = pipe.partitions = len(ports)
+    pipe.job_metrics_ports = [metrics for _rpc, _data, metrics in ports.values()]
 
 
 def start(pipe: Pipeline, opts: DemoOptions) -> Loader:
@@ -107,27 +129,32 @@ def warm_up(pipe: Pipeline) -> None:
 
 def run(opts: DemoOptions) -> int:
     """The demo: workload, convergence, report. Exit code 0 only if converged."""
-    with local_stack(opts.stack_dir) as (stack, own):
+    with local_stack(opts.stack_dir, opts.cluster) as (stack, own):
         pipe = new_pipeline(stack, own, opts)
         try:
-            report, figures = _play(pipe, opts)
+            report, figures = _play(stack, pipe, opts)
         finally:
             pipe.close(drop_source=not own)
     print(render(report, figures), flush=True)
     return 0 if report.converged else 1
 
 
-def _play(pipe: Pipeline, opts: DemoOptions) -> tuple[VerifyReport, RunFigures]:
+def _play(stack: LocalStack, pipe: Pipeline, opts: DemoOptions
+          ) -> tuple[VerifyReport, RunFigures]:
     loader = start(pipe, opts)
     warm_up(pipe)
     began = datetime.now(UTC)
     lag = measure.LagSampler(f"http://127.0.0.1:{pipe.sink_port}/metrics")
     worker = threading.Thread(target=loader.run, kwargs={"duration_s": opts.duration_s})
     worker.start()
+    faults = FaultRun(stack, pipe, opts.duration_s) if opts.faults else None
+    if faults is not None:
+        faults.start()
     print(f"workload: {opts.rate:.0f} changes/s for {opts.duration_s:.0f}s", flush=True)
     line = ProgressLine(sys.stdout)
     _watch_workload(pipe, loader, worker, lag, line)
     line.end()
+    recoveries = faults.result() if faults is not None else []
     print(f"workload done ({loader.stats.changes} changes); waiting for convergence",
           flush=True)
     report = pipe.wait_converged(loader.workload.deleted, timeout_s=300, on_report=lambda r:
@@ -135,7 +162,8 @@ def _play(pipe: Pipeline, opts: DemoOptions) -> tuple[VerifyReport, RunFigures]:
                                                 converged_rows(r))))
     line.end()
     lag.sample()
-    return report, _figures(pipe, loader, lag.max_lag_s, began)
+    figures = _figures(pipe, loader, lag.max_lag_s, began)
+    return report, replace(figures, recoveries=tuple((r.fault, r.seconds) for r in recoveries))
 
 
 def _watch_workload(pipe: Pipeline, loader: Loader, worker: threading.Thread,
@@ -155,8 +183,8 @@ def _figures(pipe: Pipeline, loader: Loader, max_lag_s: float, began: datetime) 
     ep, names = pipe.endpoints, pipe.names
     stale = measure.counter_sum(f"http://127.0.0.1:{pipe.sink_port}/metrics",
                                 "cdc_sink_rows_skipped_stale")
-    deduped = measure.counter_sum(f"http://127.0.0.1:{pipe.job_metrics_port}/metrics",
-                                  measure.FLINK_DUPLICATES) if pipe.through_flink else 0.0
+    deduped = sum(measure.counter_sum(url, measure.FLINK_DUPLICATES)
+                  for url in pipe.job_metrics_urls()) if pipe.through_flink else 0.0
     return RunFigures(
         changes=loader.stats.changes, load_seconds=loader.stats.elapsed_s,
         latencies_s=tuple(measure.latencies(ep.postgres_dsn, names.target_schema, TABLES,
@@ -171,7 +199,7 @@ def up(opts: DemoOptions) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _s, _f: stop.set())
-    with local_stack(opts.stack_dir) as (stack, own):
+    with local_stack(opts.stack_dir, opts.cluster) as (stack, own):
         pipe = new_pipeline(stack, own, opts)
         try:
             loader = start(pipe, opts)
@@ -195,7 +223,7 @@ running until Ctrl-C (or `cdc stack down --dir {stack.run_dir}`)
   prometheus        {prometheus_url}  (alert rules of deploy/prometheus/alerts.yml)
 {views.rstrip()}
   sink metrics      http://127.0.0.1:{pipe.sink_port}/metrics  (/healthz, /readyz)
-  flink metrics     http://127.0.0.1:{pipe.job_metrics_port}/metrics
+  flink metrics     {"  ".join(pipe.job_metrics_urls())}
   lag exporter      http://127.0.0.1:{pipe.exporter_port}/metrics  (lag, Connect health)
   logs              {pipe.work_dir / 'logs'}  and  {stack.run_dir}/logs
   source database   {pipe.source_dsn}

@@ -56,6 +56,7 @@ class Pipeline:
     cluster_job_id: str | None = None
     job_parallelism: int = 1
     partitions: int = 1  # of every topic the run creates (a subtask per partition reads)
+    job_metrics_ports: list[int] = field(default_factory=list)  # a cluster's reporters
 
     # -- source and connector ---------------------------------------------------------------
     @property
@@ -126,6 +127,11 @@ class Pipeline:
         self.exporter = Child([*CDC, "lag-exporter", "--config", str(path)],
                               self.work_dir / "logs/lag-exporter.log").start()
 
+    def job_metrics_urls(self) -> list[str]:
+        """Where the job's metrics are: its own reporter, or the cluster's TaskManagers'."""
+        ports = self.job_metrics_ports or [self.job_metrics_port]
+        return [f"http://127.0.0.1:{port}/metrics" for port in ports]
+
     def scrape_targets(self) -> dict[str, list[str]]:
         """Prometheus jobs of this run, named as deploy/prometheus/alerts.yml selects them.
         Connect has no metrics endpoint: its connector and task health reaches Prometheus
@@ -133,7 +139,8 @@ class Pipeline:
         targets = {"cdc-sink": [f"127.0.0.1:{self.sink_port}"],
                    "cdc-lag-exporter": [f"127.0.0.1:{self.exporter_port}"]}
         if self.through_flink:
-            targets["flink"] = [f"127.0.0.1:{self.job_metrics_port}"]
+            targets["flink"] = [url.removeprefix("http://").removesuffix("/metrics")
+                                for url in self.job_metrics_urls()]
         return targets
 
     def start(self) -> None:

@@ -22,6 +22,7 @@ class RunFigures:
     duplicates_dropped: int
     dlq_records: int
     through_flink: bool
+    recoveries: tuple[tuple[str, float], ...] = ()  # (fault, seconds) of --faults
 
 
 def summary(report: VerifyReport, figures: RunFigures) -> dict[str, Any]:
@@ -37,6 +38,7 @@ def summary(report: VerifyReport, figures: RunFigures) -> dict[str, Any]:
         "max_consumer_lag_s": round(figures.max_lag_s, 2),
         "duplicates_dropped": figures.duplicates_dropped, "dlq_records": figures.dlq_records,
         "path": "debezium>flink>sink" if figures.through_flink else "debezium>sink",
+        **({"recoveries_s": dict(figures.recoveries)} if figures.recoveries else {}),
     }
 
 
