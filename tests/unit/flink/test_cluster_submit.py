@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cdc_core.errors import ConfigError
 from flink_jobs import cluster, cluster_cli
+from flink_jobs.config import load
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_submit_argv_runs_the_processor_detached_with_its_jars(tmp_path: Path) -> None:
@@ -54,3 +58,18 @@ def test_a_savepoint_failure_is_a_refusal_with_its_first_line() -> None:
     with pytest.raises(cluster.ClusterRefused, match="savepoint of j1: boom"):
         cluster._savepoint_location("j1", {"failure-cause": {"stacktrace": "boom\n at x"}})
     assert cluster._savepoint_location("j1", {"location": "file:/sp"}) == "file:/sp"
+
+
+def test_the_operator_manifest_runs_what_submit_runs_with_the_same_config_keys(
+        tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all((ROOT / "deploy/k8s/flinkdeployment.yaml").read_text()))
+    deployment = next(d for d in docs if d["kind"] == "FlinkDeployment")
+    args = deployment["spec"]["job"]["args"]
+    assert Path(args[args.index("-py") + 1]).name == cluster.PROCESSOR.name
+    assert args[-2] == "--config"
+    job_yaml = next(d for d in docs if d["kind"] == "ConfigMap")["data"]["job.yaml"]
+    (tmp_path / "job.yaml").write_text(job_yaml)
+    config = load(tmp_path / "job.yaml")  # refuses any key the embedded run does not know
+    assert config.job.parallelism == deployment["spec"]["job"]["parallelism"]
+    submitted = cluster.submit_argv("http://h:1", tmp_path / "job.yaml", [])
+    assert submitted[submitted.index("-py") + 1] == str(cluster.PROCESSOR)
