@@ -56,7 +56,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "job":
         export_local_job_jars()  # what a job config leaves out: this machine's JARs
         return job_cli.run(args)
-    if args.command == "sink":
+    if args.command in ("sink", "history"):
         return sink_cli.run(args)
     if args.command in ("demo", "verify"):
         return demo_cli.run(args)

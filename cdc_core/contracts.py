@@ -8,6 +8,7 @@ One YAML document per table, or a document holding a list of them::
     table: public.orders              # schema.table
     primary_key: [id]                 # checked not-null (hard) on every record
     freshness_slo_s: 300              # max staleness before the table is STALE
+    history: true                     # keep its change history (default: the sink's setting)
     hard_violation_halt_rate: 0.05    # halt the table above this hard-violation rate...
     halt_window_s: 300                # ...measured over this window...
     halt_min_records: 100             # ...once it holds at least this many records
@@ -122,6 +123,7 @@ class TableContract(_Model):
     halt_min_records: int = Field(default=100, ge=1)
     expectations: list[Expectation] = Field(default_factory=list)
     enrichment: list[EnrichmentRule] = Field(default_factory=list)
+    history: bool | None = None  # keep a change history (None: the sink's default)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

@@ -14,6 +14,7 @@ from cdc_sink.config import SinkConfig, SinkOptions
 from cdc_sink.deadletter import DeadLetters
 from cdc_sink.decode import Decoder
 from cdc_sink.health import Health, serve
+from cdc_sink.history import History, HistoryPolicy
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.naming import TableNames
 from cdc_sink.quality import QualityGate
@@ -100,6 +101,16 @@ def lineage_hook(config: SinkConfig) -> LineageHook | None:
     return hook_for(config)
 
 
+def history(config: SinkConfig, contracts: dict[str, TableContract]) -> History | None:
+    """The change history when any table may keep one; None keeps the default path bare."""
+    opts = config.sink.history
+    wanted = {name: c.history for name, c in contracts.items()}
+    if not opts.default and not any(opts.tables.values()) and not any(wanted.values()):
+        return None
+    return History(opts.target_schema, HistoryPolicy(opts.default, opts.tables, wanted),
+                   f"cdc_sink:{config.postgres.target_schema}")
+
+
 def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService:
     """A ready-to-run service (nothing is started yet)."""
     metrics = metrics or SinkMetrics()
@@ -124,7 +135,7 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
         batch_max_wait_s=opts.batch_max_wait_ms / 1000,
         retry_initial_s=opts.retry_initial_backoff_s, retry_max_s=opts.retry_max_backoff_s,
         retry_budget_s=opts.retry_budget_s, lag_interval_s=opts.lag_interval_s,
-        lineage=lineage_hook(config))
+        lineage=lineage_hook(config), history=history(config, contracts))
     return SinkService(parts)
 
 

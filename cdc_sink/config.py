@@ -80,6 +80,17 @@ class MetaColumns(BaseModel):
         return MetaNames(**self.model_dump())
 
 
+class HistoryOptions(BaseModel):
+    """The change history (cdc_sink/history.py, docs/sink.md "History"): off unless turned on
+    per table here (``"<schema>.<table>": true``), by the table's contract (``history``), or
+    for every table by ``default``; the setting here wins over the contract."""
+
+    model_config = _STRICT
+    default: bool = False
+    target_schema: str = Field(default="history", min_length=1)
+    tables: dict[str, bool] = Field(default_factory=dict)
+
+
 class SinkOptions(BaseModel):
     model_config = _STRICT
     batch_max_rows: int = Field(default=5000, ge=1)
@@ -99,6 +110,7 @@ class SinkOptions(BaseModel):
     # Give up (exit non-zero, to be restarted) after retrying PostgreSQL this long.
     retry_budget_s: float = Field(default=300.0, gt=0)
     lag_interval_s: float = Field(default=10.0, gt=0)  # how often lag and staleness are measured
+    history: HistoryOptions = HistoryOptions()
 
 
 class LineageConfig(BaseModel):
@@ -146,6 +158,12 @@ class SinkConfig(LayeredSettings):
             raise ValueError(f"sink.meta_columns must be distinct, got {names}")
         return value
 
+    @model_validator(mode="after")
+    def _history_apart(self) -> Self:
+        if self.sink.history.target_schema == self.postgres.target_schema:
+            raise ValueError("sink.history.target_schema must differ from "
+                             "postgres.target_schema (history tables share their names)")
+        return self
 
 
 def load(path: Path | None, **overrides: Any) -> SinkConfig:

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg
@@ -27,13 +27,15 @@ from confluent_kafka import (
     TopicPartition,
 )
 
-from cdc_core.errors import CdcError, SinkError
+from cdc_core import pgconnect
+from cdc_core.errors import CdcError, PostgresUnavailable, SinkError
 from cdc_sink import offsets
 from cdc_sink.batch import Batch
 from cdc_sink.collapse import collapse
 from cdc_sink.deadletter import DeadLetters
 from cdc_sink.decode import Decoded, Decoder
 from cdc_sink.health import Health
+from cdc_sink.history import History
 from cdc_sink.lag import LagProbe
 from cdc_sink.metrics import SinkMetrics
 from cdc_sink.model import RawMessage, SinkChange
@@ -70,6 +72,16 @@ def client_config(consumer_config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in consumer_config.items() if k not in drop}
 
 
+def _distinct_rejections(rejected: Iterable[tuple[SinkChange, str]]
+                         ) -> list[tuple[SinkChange, str]]:
+    """One dead letter per record: the current-state and the history write may both
+    refuse one change."""
+    seen: dict[tuple[str, int, int], tuple[SinkChange, str]] = {}
+    for change, reason in rejected:
+        seen.setdefault(_coordinates(change), (change, reason))
+    return list(seen.values())
+
+
 class SinkParts:
     """Everything the service is wired from; built once by app.py (or a test)."""
 
@@ -78,7 +90,8 @@ class SinkParts:
                  quality: QualityGate, dead_letters: DeadLetters, metrics: SinkMetrics,
                  health: Health, batch_max_rows: int, batch_max_wait_s: float,
                  retry_initial_s: float, retry_max_s: float, retry_budget_s: float,
-                 lag_interval_s: float = 10.0, lineage: LineageHook | None = None) -> None:
+                 lag_interval_s: float = 10.0, lineage: LineageHook | None = None,
+                 history: History | None = None) -> None:
         self.consumer_config = consumer_config
         self.subscription = subscription
         self.conninfo = conninfo
@@ -95,6 +108,7 @@ class SinkParts:
                       "budget_s": retry_budget_s}
         self.lag_interval_s = lag_interval_s
         self.lineage = lineage
+        self.history = history  # None: no table keeps a change history
 
 
 class SinkService:
@@ -111,6 +125,7 @@ class SinkService:
         self._stopping = False
         self._last_source_ts: dict[str, int] = {}
         self._consumed: dict[str, Any] = {}
+        self._with_history: set[str] = set()  # warehouse tables that keep a change history
 
     # -- lifecycle -----------------------------------------------------------------------
     def run(self) -> None:
@@ -159,7 +174,12 @@ class SinkService:
     def _handle(self, msg: Message) -> None:
         err = msg.error()
         if err is not None:
-            if err.code() != KafkaError._PARTITION_EOF:
+            report = self.p.consumer_config.get("error_cb")
+            if err.code() == KafkaError._PARTITION_EOF:
+                return
+            if report is not None:
+                report(err)  # cdc_core/kafka_problems.py: one line, readiness with it
+            else:
                 log.warning("consumer error: %s", err)
             return
         raw = RawMessage(str(msg.topic()), int(msg.partition() or 0), int(msg.offset() or 0),
@@ -185,6 +205,8 @@ class SinkService:
             self.p.metrics.tombstones.labels(raw.topic).inc()
             return
         layout = self.p.tables.layout_for(decoded.schema)
+        if self.p.history is not None and self.p.history.wants(decoded.schema):
+            self._with_history.add(decoded.change.table)
         self._check_quality(decoded)
         self._batch.add(decoded.change, layout, decoded.source_ts_ms)
 
@@ -205,8 +227,11 @@ class SinkService:
 
         1. Flush the DLQ producer: records skipped by this batch's offsets are in Kafka.
         2. Collapse each table's changes to the newest per key.
-        3. In ONE PostgreSQL transaction: pending DDL and table states, each table's
-           COPY + guarded upsert, then the next offsets of every partition touched.
+        3. In ONE PostgreSQL transaction: pending DDL and table states, the history
+           tables' DDL and partitions, each table's COPY + guarded upsert, then each
+           history table's COPY of every distinct change of the batch (collapse folds
+           nothing away there; replays are left out by event id), then the next offsets
+           of every partition touched.
            Values PostgreSQL refuses are isolated and dead-lettered (flushed before commit).
         4. Commit that transaction (retried as a whole on infrastructure errors).
         5. Only then commit the offsets to Kafka, asynchronously: advisory, for lag.
@@ -226,6 +251,8 @@ class SinkService:
         results = self._with_db(lambda conn: self._write(
             conn, batch, {t: folded.changes for t, folded in collapsed.items()}))
         self.p.tables.committed()
+        if self.p.history is not None:
+            self.p.history.committed()
         self._emit_lineage(batch, results)
         self._stored.update(batch.next_offsets)
         self._commit_kafka(batch)
@@ -236,14 +263,37 @@ class SinkService:
                collapsed: dict[str, list[SinkChange]]) -> dict[str, TableResult]:
         with conn.transaction():
             self.p.tables.write_pending(conn)
+            history = self._prepare_history(conn, batch)
             results = {t: self._write_table(conn, batch, t, changes)
                        for t, changes in collapsed.items()}
-            rejected = [r for res in results.values() for r in res.rejected]
+            for table in history:
+                results[table].rejected.extend(self._write_history(conn, batch, table))
+            rejected = _distinct_rejections(r for res in results.values() for r in res.rejected)
             if rejected:
                 self._dead_letter_rejected(rejected)
                 self.p.dead_letters.flush()
             offsets.write(conn, self.p.target_schema, self.group, batch.next_offsets)
         return results
+
+    def _prepare_history(self, conn: psycopg.Connection[Any], batch: Batch) -> list[str]:
+        """The batch's tables that keep a history, their history DDL run (step 3)."""
+        history = self.p.history
+        if history is None:
+            return []
+        history.begin()
+        tables = [t for t in batch.changes if t in self._with_history
+                  and self.p.tables.refusal(t) is None]
+        for table in tables:
+            history.prepare(conn, batch.layouts[table], batch.changes[table])
+        return tables
+
+    def _write_history(self, conn: psycopg.Connection[Any], batch: Batch,
+                       table: str) -> list[tuple[SinkChange, str]]:
+        """Every change of the batch for ``table``, unless the table was refused."""
+        assert self.p.history is not None
+        if self.p.tables.refusal(table) is not None:
+            return []
+        return self.p.history.write(conn, batch.layouts[table], batch.changes[table])
 
     def _write_table(self, conn: psycopg.Connection[Any], batch: Batch, table: str,
                      changes: list[SinkChange]) -> TableResult:
@@ -315,13 +365,18 @@ class SinkService:
                             budget_s=retry["budget_s"])
 
     def _connection(self) -> psycopg.Connection[Any]:
+        """The open connection, or a new one; failing to connect (a wrong password, an
+        untrusted certificate as much as a server down) is ``PostgresUnavailable``: one
+        line naming the warehouse (host:port/database, never the password), retried."""
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.p.conninfo, autocommit=True)
+            self._conn = pgconnect.connect(self.p.conninfo, what="sink: warehouse",
+                                           autocommit=True)
         return self._conn
 
     def _db_failed(self, exc: BaseException) -> None:
         self.p.metrics.retries.labels(kind_of(exc)).inc()
-        self.p.health.set_ready(False, f"warehouse: {kind_of(exc)}")
+        detail = str(exc) if isinstance(exc, PostgresUnavailable) else kind_of(exc)
+        self.p.health.set_ready(False, f"warehouse: {detail}")
         if self._conn is not None:
             self._conn.close()
             self._conn = None

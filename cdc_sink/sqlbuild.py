@@ -132,7 +132,12 @@ def create_staging(layout: TableLayout, name: str) -> sql.Composed:
     """Created once per session and emptied at every commit: creating and dropping a
     temporary table per batch and table cost more than a millisecond each time."""
     meta = [Column(n, t) for n, t in zip(STAGING_META, _STAGING_META_TYPES, strict=True)]
-    cols = sql.SQL(", ").join(_typed(c) for c in (*layout.columns, *meta))
+    return create_temp(name, (*layout.columns, *meta))
+
+
+def create_temp(name: str, columns: tuple[Column, ...]) -> sql.Composed:
+    """A session's temporary staging table, emptied at every commit."""
+    cols = sql.SQL(", ").join(_typed(c) for c in columns)
     return sql.SQL("create temp table if not exists {} ({}) on commit delete rows").format(
         sql.Identifier(name), cols)
 
@@ -144,7 +149,10 @@ def clear_staging(name: str) -> sql.Composed:
 
 
 def copy_staging(layout: TableLayout, name: str) -> sql.Composed:
-    names = tuple(c.name for c in layout.columns) + STAGING_META
+    return copy_into(name, tuple(c.name for c in layout.columns) + STAGING_META)
+
+
+def copy_into(name: str, names: tuple[str, ...]) -> sql.Composed:
     return sql.SQL("copy {} ({}) from stdin").format(sql.Identifier(name), _ids(names))
 
 

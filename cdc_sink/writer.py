@@ -13,6 +13,7 @@ errors propagate (the caller retries the whole transaction, or exits).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,16 +50,26 @@ def _write(conn: psycopg.Connection[Any], layout: TableLayout,
            changes: list[SinkChange]) -> TableResult:
     staging = sqlbuild.staging_name(layout)
     with conn.cursor() as cur:
-        cur.execute(sqlbuild.create_staging(layout, staging))
-        cur.execute(sqlbuild.clear_staging(staging))
-        with cur.copy(sqlbuild.copy_staging(layout, staging)) as copy:
-            for change in changes:
-                copy.write_row(staging_row(layout, change))
+        stage(cur, (sqlbuild.create_staging(layout, staging), sqlbuild.clear_staging(staging),
+                    sqlbuild.copy_staging(layout, staging)),
+              (staging_row(layout, change) for change in changes))
         inserted, inserted_deleted, _ = _counts(cur, sqlbuild.insert_new(layout, staging))
         cur.execute(sqlbuild.PROBE_BY_KEY)
         updated, updated_deleted, ties = _counts(cur, sqlbuild.update_existing(layout, staging))
     return TableResult(inserted, updated, inserted_deleted + updated_deleted,
                        len(changes) - inserted - updated, ties=ties)
+
+
+def stage(cur: psycopg.Cursor[Any], statements: tuple[sql.Composed, sql.Composed, sql.Composed],
+          rows: Iterable[tuple[Any, ...]]) -> None:
+    """Create (once per session), empty and COPY ``rows`` into a staging table:
+    ``statements`` are its create, clear and copy statements."""
+    create, clear, copy_rows = statements
+    cur.execute(create)
+    cur.execute(clear)
+    with cur.copy(copy_rows) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _counts(cur: psycopg.Cursor[Any], applying: sql.Composed) -> tuple[int, int, int]:

@@ -192,6 +192,7 @@ class Parts:
         self.metrics = quality.metrics
         self.tables = Tables("dw", MetaNames(), self.metrics)
         self.quality = quality
+        self.history = None
 
 
 def service(quality: QualityGate) -> SinkService:
