@@ -1,7 +1,9 @@
-"""Broker loss on a three-node Kafka (replication factor 3, min.insync.replicas 2): the node
+"""Broker loss. On a three-node Kafka (replication factor 3, min.insync.replicas 2) the node
 leading the most partitions is killed -9 mid-workload while Debezium, the job's
 transactional producers and the sink are all connected; once it is back in sync another
-node is killed. After the seeded workload quiesces the warehouse equals the source."""
+node is killed. On a single broker, the broker is killed -9 and restarted mid-workload and
+every component recovers by itself. After the seeded workload quiesces the warehouse
+equals the source."""
 
 from __future__ import annotations
 
@@ -30,10 +32,25 @@ def three_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSta
         yield stack
 
 
+@pytest.fixture(scope="module")
+def one_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack of its own: the broker the shared stack's users rely on stays up."""
+    settings = StackSettings(services=("kafka", "registry", "postgres", "connect"))
+    with running(LocalStack(settings, tmp_path_factory.mktemp("one-broker"))) as stack:
+        yield stack
+
+
 @pytest.fixture
 def make_pipeline_3(three_brokers: LocalStack, tmp_path: Path
                     ) -> Iterator[Callable[..., Pipeline]]:
     with pipelines(endpoints_of(three_brokers), tmp_path) as make:
+        yield make
+
+
+@pytest.fixture
+def make_pipeline_1(one_broker: LocalStack, tmp_path: Path
+                    ) -> Iterator[Callable[..., Pipeline]]:
+    with pipelines(endpoints_of(one_broker), tmp_path) as make:
         yield make
 
 
@@ -71,6 +88,23 @@ def test_converges_when_the_leading_broker_and_then_another_are_killed_mid_workl
     second = next(b for b, _ in leaders(bootstrap).most_common() if b != first)
     three_brokers.kill_broker(second)
     print(f"killed broker {second} at {loader.stats.changes} changes")
+    load.result()
+    assert_converged(pipe, workload)
+    assert pipe.job is not None and pipe.job.alive() and pipe.sink is not None and (
+        pipe.sink.alive())
+
+
+def test_every_component_recovers_by_itself_when_the_only_broker_restarts_mid_workload(
+        one_broker: LocalStack, make_pipeline_1: Callable[..., Pipeline]) -> None:
+    pipe, workload = make_pipeline_1(through_flink=True), seeded()
+    loader = begin(pipe, workload)
+    load = Background(lambda: loader.run(changes=4000))
+    load.start()
+    wait_until(lambda: loader.stats.changes > 1200 and pipe.latest_checkpoint() is not None,
+               180, "workload progress and a completed checkpoint")
+    one_broker.kill_broker(1)
+    print(f"killed the broker at {loader.stats.changes} changes")
+    one_broker.start_broker(1)
     load.result()
     assert_converged(pipe, workload)
     assert pipe.job is not None and pipe.job.alive() and pipe.sink is not None and (
