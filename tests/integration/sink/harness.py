@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from psycopg import sql
 
 from tests.integration.kafkaclients import consume_all
 from tests.stackfixtures import unique
+from tests.support.cdcgen import Event, TopicWriter, chunks, produce
 
 
 def write_config(path: Path, at: Target, registry: str, *, http_port: int = 0,
@@ -131,6 +133,23 @@ def wait_converged(sink: SinkProcess, at: Target, timeout: float = 180) -> None:
         time.sleep(0.3)
     raise AssertionError(f"no convergence: stored {stored_offsets(dsn, schema, group)}, "
                          f"end {target}\n{sink.tail()}")
+
+
+def produce_killing(sink: SinkProcess, at: Target, writers: dict[str, TopicWriter],
+                    events: list[Event], rng: random.Random, *, chunk: int = 1000) -> int:
+    """Produce ``events`` in chunks, killing the running sink with -9 a random moment after
+    each and starting it again; then wait until it has consumed everything and stop it.
+    Returns how many times it was killed."""
+    kills = 0
+    for part in chunks(events, chunk):
+        produce(at.bootstrap, writers, part)
+        time.sleep(rng.uniform(0.5, 2.0))
+        sink.kill9()
+        kills += 1
+        sink.start()
+    wait_converged(sink, at, timeout=240)
+    assert sink.stop() == 0, sink.tail()
+    return kills
 
 
 def run_to_convergence(tmp: Path, at: Target, registry: str, **sink: Any) -> SinkProcess:

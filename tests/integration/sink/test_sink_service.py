@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg import sql
 from tests.integration.sink.harness import (
     SinkProcess,
     Target,
+    produce_killing,
     run_to_convergence,
     wait_converged,
     write_config,
@@ -23,7 +23,6 @@ from tests.support.cdcgen import (
     TABLES,
     TopicWriter,
     Workload,
-    chunks,
     mixed_writers,
     perturb,
     produce,
@@ -92,17 +91,8 @@ def test_kill_9_at_random_moments_converges_with_no_change_applied_twice(
     assert sink.stop() == 0
     _install_audit(services.postgres_dsn, pg_schema)
 
-    kills = 0
     sink.start()
-    for part in chunks(perturb(workload.events(6000), rng), 1000):
-        produce(services.kafka_bootstrap, writers, part)
-        time.sleep(rng.uniform(0.5, 2.0))
-        sink.kill9()
-        kills += 1
-        sink.start()
-    wait_converged(sink, at, timeout=240)
-    assert sink.stop() == 0, sink.tail()
-    assert kills >= 5
+    assert produce_killing(sink, at, writers, perturb(workload.events(6000), rng), rng) >= 5
     assert_matches_model(services.postgres_dsn, pg_schema, workload)
     with psycopg.connect(services.postgres_dsn) as conn:
         twice = conn.execute(sql.SQL(
