@@ -9,6 +9,11 @@ Prints changes/s, rows/s written, batch commit latency p50/p99 (from the sink's 
 and the sink's peak RSS, then one JSON line.
 
     .venv/bin/python benchmarks/sink_throughput.py [--changes N] [--batch-sizes 1000 5000]
+        [--history off|on|both]
+
+``--history on`` keeps a change history for every table (``sink.history.default``);
+``both`` runs each setting without and then with it, into fresh schemas, and adds the
+ratio of the two throughputs (``history_cost_ratio_*``: without / with).
 """
 
 from __future__ import annotations
@@ -62,15 +67,18 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def run_once(stack: LocalStack, registry_url: str, topics: tuple[str, ...], batch: int,
-             work: Path, *, replicas: int = 1) -> dict[str, float]:
+             work: Path, *, replicas: int = 1, history: bool = False) -> dict[str, float]:
     ep = stack.state.endpoints
-    at = Target(ep.kafka_bootstrap, ep.postgres_dsn, f"bench_{batch}_{replicas}",
+    schema = f"bench_{batch}_{replicas}" + ("_h" if history else "")
+    at = Target(ep.kafka_bootstrap, ep.postgres_dsn, schema,
                 f"bench-{batch}-{time.time_ns()}", topics)
+    extra = {"history": {"default": True, "target_schema": f"{schema}_history"}} if history else {}
     sinks = []
     for n in range(replicas):  # replicas of one consumer group share the partitions
         port = free_port()
         cfg = write_config(work / f"sink-{batch}-{n}.yaml", at, registry_url,
-                           batch_max_rows=batch, batch_max_wait_ms=1000, http_port=port)
+                           batch_max_rows=batch, batch_max_wait_ms=1000, http_port=port,
+                           **extra)
         sinks.append((SinkProcess(cfg, work / f"sink-{batch}-{n}.log"), port))
     started = time.monotonic()
     for sink, _ in sinks:
@@ -99,12 +107,38 @@ def _figures(r: dict[str, float], tag: object) -> dict[str, float]:
             f"peak_rss_mb_batch_{tag}": round(r["peak_rss_mb"])}
 
 
+HISTORY_MODES = {"off": (False,), "on": (True,), "both": (False, True)}
+
+
+def run_setting(stack: LocalStack, registry_url: str, topics: tuple[str, ...], work: Path, *,
+                batch: int, replicas: int, modes: tuple[bool, ...]) -> dict[str, float]:
+    """One batch size and replica count, without and/or with the change history."""
+    figures: dict[str, float] = {}
+    speed: dict[bool, float] = {}
+    tag = str(batch) if replicas == 1 else f"{batch}_x{replicas}"
+    for history in modes:
+        r = run_once(stack, registry_url, topics, batch, work, replicas=replicas,
+                     history=history)
+        print(f"batch {batch:>6} x{replicas}{' history' if history else ''}: "
+              f"{r['changes_per_s']:>9,.0f} changes/s, "
+              f"{r['rows_per_s']:>9,.0f} rows/s, commit p50 {r['p50_ms']:.0f} ms "
+              f"p99 {r['p99_ms']:.0f} ms, peak RSS {r['peak_rss_mb']:.0f} MB "
+              f"({r['seconds']:.1f}s)", flush=True)
+        figures.update(_figures(r, f"{tag}_history" if history else tag))
+        speed[history] = r["changes_per_s"]
+    if len(speed) == 2:
+        figures[f"history_cost_ratio_batch_{tag}"] = round(speed[False] / speed[True], 2)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=1_000_000)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 3],
                         help="sink processes in one consumer group (figures per count)")
+    parser.add_argument("--history", choices=sorted(HISTORY_MODES), default="off",
+                        help="change history for every table: off, on, or both (the ratio)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cdc-bench-"))
     stack = LocalStack(StackSettings(quick_jit=False, kafka_heap="1g"), work / "stack")
@@ -125,12 +159,8 @@ def main() -> None:
         figures: dict[str, float] = {"changes": float(sent)}
         for replicas in args.replicas:
             for batch in args.batch_sizes:
-                r = run_once(stack, ep.registry_url, topics, batch, work, replicas=replicas)
-                print(f"batch {batch:>6} x{replicas}: {r['changes_per_s']:>9,.0f} changes/s, "
-                      f"{r['rows_per_s']:>9,.0f} rows/s, commit p50 {r['p50_ms']:.0f} ms "
-                      f"p99 {r['p99_ms']:.0f} ms, peak RSS {r['peak_rss_mb']:.0f} MB "
-                      f"({r['seconds']:.1f}s)", flush=True)
-                figures.update(_figures(r, batch if replicas == 1 else f"{batch}_x{replicas}"))
+                figures.update(run_setting(stack, ep.registry_url, topics, work, batch=batch,
+                                           replicas=replicas, modes=HISTORY_MODES[args.history]))
         print(json.dumps(figures))
     finally:
         stack.down()
