@@ -21,6 +21,7 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from cdc_core.kafka_problems import ClientProblems
 from cdc_ops.config import ExporterConfig
 from cdc_sink.lag import LagProbe
 
@@ -108,7 +109,13 @@ class LagExporter:
 
     def __init__(self, config: ExporterConfig, registry: CollectorRegistry) -> None:
         self.config = config
-        client = config.kafka.client_config()
+        plain = config.kafka.client_config()
+        # Credential, TLS and ACL problems: one line each, and the pass they spoil names
+        # them as the reason it is not ready (cdc_core/kafka_problems.py).
+        self.problem: str | None = None  # why the last pass failed; None: it measured all
+        self._security: str | None = None
+        client = {**ClientProblems("lag-exporter", plain, self._security_problem).settings(),
+                  **plain}
         topics = re.compile(config.topic_pattern)
         self._readers = [CommittedReader(client, g, topics) for g in config.groups]
         self._probe = LagProbe(client)
@@ -118,13 +125,17 @@ class LagExporter:
     def measure_once(self) -> list[PartitionLag]:
         """One pass over the groups; a failing group is counted and skipped, not fatal."""
         lags: list[PartitionLag] = []
+        self.problem = None
         for reader in self._readers:
             group = reader.group
             try:
                 found = measure(self._probe, group, reader.committed())
             except Exception as exc:  # a broker hiccup must not kill the exporter
                 self.metrics.errors.labels(group).inc()
-                log.warning("lag of group %s not measured: %s", group, exc)
+                self.problem = self._security or (
+                    f"lag-exporter: kafka {self.config.kafka.bootstrap_servers}: lag of group "
+                    f"{group} not measured: {exc}")
+                log.warning("%s", self.problem)
                 continue
             self.metrics.publish(group, found)
             lags += found
@@ -147,3 +158,6 @@ class LagExporter:
 
     def stop(self, *_: object) -> None:
         self._stop.set()
+
+    def _security_problem(self, line: str) -> None:
+        self._security = line

@@ -70,7 +70,8 @@ def serve_exporter(config: ExporterConfig, install_stop: Callable[[Callable[...,
         for extra in extras:
             extra()
         health.beat()
-        health.set_ready(True)
+        problem = exporter.problem
+        health.set_ready(problem is None, problem or "")
 
     server = serve(config.http.host, config.http.port, health, registry)
     log.info("lag exporter started: groups %s, http port %d", list(config.groups),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cdc_core.contracts import TableContract, load_contracts_text
+from cdc_core.kafka_problems import ClientProblems
 from cdc_core.registry import Registry
 from cdc_sink.config import SinkConfig, SinkOptions
 from cdc_sink.deadletter import DeadLetters
@@ -64,6 +65,15 @@ def consumer_config(config: SinkConfig) -> dict[str, Any]:
     return conf
 
 
+def with_problem_reports(consumer: dict[str, Any], health: Health) -> dict[str, Any]:
+    """``consumer`` reporting credential, TLS and ACL problems as one line each, and the
+    sink not ready while one stands (cdc_core/kafka_problems.py); the DLQ producer and the
+    lag probe inherit it (service.client_config)."""
+    problems = ClientProblems("sink", consumer,
+                              lambda line: health.set_ready(False, line))
+    return {**problems.settings(), **consumer}
+
+
 def subscription(config: SinkConfig) -> list[str]:
     return config.kafka.subscription()
 
@@ -72,7 +82,7 @@ def retrying_fetch(registry: Registry, opts: SinkOptions, metrics: SinkMetrics,
                    health: Health) -> Callable[[int], str]:
     """``Registry.fetch`` that waits out a registry outage like a PostgreSQL one (retry.py)."""
     def fetch(schema_id: int) -> str:
-        what = f"schema registry: fetching schema id {schema_id}"
+        what = f"sink: schema registry {registry.url}: fetching schema id {schema_id}"
 
         def failed(exc: BaseException) -> None:
             metrics.retries.labels(kind_of(exc)).inc()
@@ -115,8 +125,8 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
     """A ready-to-run service (nothing is started yet)."""
     metrics = metrics or SinkMetrics()
     opts = config.sink
-    consumer = consumer_config(config)
     health = Health()
+    consumer = with_problem_reports(consumer_config(config), health)
     decoder = Decoder(retrying_fetch(Registry(config.registry), opts, metrics, health),
                       lambda topic: opts.input_formats.get(topic, opts.input_format),
                       TableNames(opts.table_naming, opts.table_names))

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from cdc_core.errors import RegistryUnavailable
+from cdc_core.errors import PostgresUnavailable, RegistryUnavailable
 from cdc_sink import pgerrors
 from cdc_sink.errors import RetriesExhausted
 
@@ -28,8 +28,9 @@ def kind_of(exc: BaseException) -> str:
 
 def warehouse_unavailable(exc: BaseException) -> bool:
     """A transient PostgreSQL error by its SQLSTATE (pgerrors.py), not by psycopg's class:
-    ``54001`` is an ``OperationalError`` too, and retrying it repeats the refusal."""
-    return pgerrors.classify(exc) == "transient"
+    ``54001`` is an ``OperationalError`` too, and retrying it repeats the refusal. A failed
+    connect (``PostgresUnavailable``) is retried like a lost connection."""
+    return isinstance(exc, PostgresUnavailable) or pgerrors.classify(exc) == "transient"
 
 
 def registry_unavailable(exc: BaseException) -> bool:

@@ -276,9 +276,11 @@ def processed_writers(registry: SchemaRegistryClient, prefix: str) -> dict[str, 
                                           processed=True) for s in TABLES}
 
 
-def produce(bootstrap: str, writers: dict[str, TopicWriter], events: list[Event]) -> int:
-    """Produce ``events`` to their tables' topics; returns how many were sent."""
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
+def produce(bootstrap: str, writers: dict[str, TopicWriter], events: list[Event],
+            client: dict[str, str] | None = None) -> int:
+    """Produce ``events`` to their tables' topics (``client``: security settings); returns
+    how many were sent."""
+    producer = Producer({**(client or {}), "bootstrap.servers": bootstrap, "linger.ms": 20,
                          "enable.idempotence": True, "batch.num.messages": 10000})
     for n, ev in enumerate(events, 1):
         writer = writers[ev.spec.table]
