@@ -36,10 +36,19 @@ from cdc_core.settings import LayeredSettings
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
+# Flink's SQL Kafka connector relocates the Kafka client, its login modules included.
+SHADED_KAFKA = "org.apache.flink.kafka.shaded."
+_LOGIN_MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+                  "SCRAM": "org.apache.kafka.common.security.scram.ScramLoginModule"}
+
+
 class KafkaConfig(KafkaConnection, Subscription):
     """Where the raw Debezium topics are and how to reach the brokers.
 
-    ``properties`` go to Flink's Kafka source and sink (Java clients) as they are."""
+    ``properties`` go to Flink's Kafka source and sink (Java clients), translated from the
+    keys every component shares (``java_properties``): ``sasl.username`` with
+    ``sasl_password``/``sasl_password_file`` become ``sasl.jaas.config`` (the connector's
+    relocated login module), ``ssl.ca.location`` a PEM truststore."""
 
     model_config = _STRICT
     group_id: str = "cdc-processor"
@@ -47,13 +56,27 @@ class KafkaConfig(KafkaConnection, Subscription):
     bounded: bool = False
 
     @model_validator(mode="after")
-    def _credentials_in_properties(self) -> Self:
-        # Java clients take credentials as sasl.jaas.config; a password key the job does not
-        # read would be silently ignored, so it is refused.
-        if self.sasl_password is not None or self.sasl_password_file is not None:
-            raise ValueError("sasl_password is not read by the job (its Kafka clients are "
-                             "Java clients): set properties.sasl.jaas.config")
+    def _password_has_a_user(self) -> Self:
+        given = self.sasl_password is not None or self.sasl_password_file is not None
+        if given and "sasl.username" not in self.properties:
+            raise ValueError("sasl_password needs properties.sasl.username")
+        if given and "sasl.jaas.config" in self.properties:
+            raise ValueError("set sasl_password or properties.sasl.jaas.config, not both")
         return self
+
+    def java_properties(self) -> dict[str, str]:
+        """``properties`` for Java Kafka clients (see the class docstring)."""
+        props = dict(self.properties)
+        user, password = props.pop("sasl.username", None), self.password()
+        if user is not None and password is not None:
+            mechanism = props.get("sasl.mechanism", "PLAIN")
+            module = _LOGIN_MODULES["SCRAM" if mechanism.startswith("SCRAM") else "PLAIN"]
+            props["sasl.jaas.config"] = (f'{SHADED_KAFKA}{module} required username="{user}" '
+                                         f'password="{password.get_secret_value()}";')
+        ca = props.pop("ssl.ca.location", None)
+        if ca is not None:
+            props |= {"ssl.truststore.type": "PEM", "ssl.truststore.location": ca}
+        return props
 
 
 class JobOptions(BaseModel):

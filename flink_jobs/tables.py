@@ -38,7 +38,7 @@ def source_ddl(config: JobConfig) -> str:
         "key.format": "raw", "key.fields": "k",
         "value.format": "raw", "value.fields-include": "EXCEPT_KEY",
         **_subscription(config),
-        **_passthrough(kafka.properties),
+        **_passthrough(kafka.java_properties()),
     }
     if kafka.bounded:
         options["scan.bounded.mode"] = "latest-offset"
@@ -82,7 +82,7 @@ def _sink_options(config: JobConfig, pattern: str, transactional_prefix: str) ->
         "sink.transactional-id-prefix": transactional_prefix,
         "key.format": "raw", "key.fields": "k",
         "value.format": "raw", "value.fields-include": "EXCEPT_KEY",
-        **_passthrough(config.kafka.properties),
+        **_passthrough(config.kafka.java_properties()),
     }
 
 

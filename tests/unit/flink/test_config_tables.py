@@ -94,7 +94,7 @@ def test_runtime_options_carry_checkpointing_and_restore() -> None:
 
 @pytest.mark.parametrize(("kafka", "problem"), [
     ("{bootstrap_servers: k:1, topics: [t], sasl_password: x}",
-     r"kafka: sasl_password is not read by the job"),
+     r"kafka: sasl_password needs properties.sasl.username"),
     ("{bootstrap_servers: k:1, topic_pattern: 'cdc.(x'}",  # not a raw re.error
      r"kafka: topic_pattern is not a valid regex"),
 ])
@@ -104,3 +104,20 @@ def test_kafka_settings_the_job_cannot_use_stop_it_with_one_line(
     path.write_text(f"kafka: {kafka}\nregistry: {{url: http://r}}\n")
     with pytest.raises(ConfigError, match=problem):
         load(path)
+
+
+def test_shared_credential_keys_become_the_java_clients_jaas_and_truststore(
+        tmp_path: Path) -> None:
+    secret = tmp_path / "kafka.password"
+    secret.write_text("pw-from-file\n")
+    path = tmp_path / "job.yaml"
+    path.write_text("kafka: {bootstrap_servers: 'k:1', topics: [t], sasl_password_file: "
+                    f"{secret}, properties: {{security.protocol: SASL_SSL, sasl.mechanism: "
+                    "SCRAM-SHA-512, sasl.username: job, ssl.ca.location: /ca.crt}}\n"
+                    "registry: {url: 'https://r'}\n")
+    props = load(path).kafka.java_properties()
+    assert props["sasl.jaas.config"] == (
+        "org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule"
+        ' required username="job" password="pw-from-file";')
+    assert props["ssl.truststore.location"] == "/ca.crt"
+    assert "sasl.username" not in props and "ssl.ca.location" not in props
