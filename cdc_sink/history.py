@@ -135,13 +135,18 @@ class History:
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
 
     def _ensure_table(self, conn: psycopg.Connection[Any], h: hsql.HistoryLayout) -> None:
+        """The view is re-created only when the table's columns change (it lists them, and
+        dropping it drops what was built on it) or when it does not exist yet."""
         conn.execute(hsql.create_schema(h.schema))
         conn.execute(hsql.create_table(h))
-        conn.execute(hsql.drop_view(h))
-        for statement in self._evolution(conn, h):
-            conn.execute(statement)
+        ddl = self._evolution(conn, h)
+        view = conn.execute("select to_regclass(%s)", (hsql.view_regclass(h),)).fetchone()
+        if ddl or view is None or view[0] is None:
+            conn.execute(hsql.drop_view(h))
+            for statement in ddl:
+                conn.execute(statement)
+            conn.execute(hsql.create_view(h))
         conn.execute(hsql.create_version_index(h))
-        conn.execute(hsql.create_view(h))
         conn.execute(hsql.create_as_of(h))
 
     @staticmethod

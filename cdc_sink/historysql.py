@@ -241,6 +241,10 @@ def create_as_of(h: HistoryLayout) -> sql.Composed:
         sql.Identifier(h.schema, h.derived("as_of")), view, sql.Literal(body))
 
 
+def view_regclass(h: HistoryLayout) -> str:
+    return regclass_text(h.schema, h.derived("versions"))
+
+
 def drop_view(h: HistoryLayout) -> sql.Composed:
     """Before DDL on the table: the view (and the function returning its rows) pins the
     columns' types and lists the columns it had when created."""

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from cdc_core.contracts import TableContract
 from cdc_core.errors import ConfigError
+from cdc_sink import app
 from cdc_sink import historysql as hsql
+from cdc_sink.config import SinkConfig, load
 from cdc_sink.history import HistoryPolicy, distinct, history_row
 from cdc_sink.model import KafkaCoordinates, Position, SinkChange
 from cdc_sink.prune import parse_age
 from cdc_sink.sqlbuild import Column, TableLayout
+from tests.unit.sink.test_config import base, error_of, write
 from tests.unit.sink.test_sqlbuild import EVIL, QUOTED, identifiers, sql_fragments, text
 
 CURRENT = TableLayout("wh", EVIL, (Column("id", "bigint"),),
@@ -99,3 +104,27 @@ def test_ages_are_days_or_hours_and_anything_else_is_one_clear_error() -> None:
     for bad in ("90", "0d", "-3d", "1w", "ninety"):
         with pytest.raises(ConfigError, match="--older-than"):
             parse_age(bad)
+
+
+def config(tmp_path: Path, **history: object) -> SinkConfig:
+    data = base()
+    data["sink"]["history"] = history
+    return load(write(tmp_path, data))
+
+
+def test_without_any_table_keeping_a_history_the_sink_has_no_history_work(
+        tmp_path: Path) -> None:
+    off = config(tmp_path)
+    assert app.history(off, {}) is None  # the default path: nothing is built
+    assert app.history(config(tmp_path, tables={"public.a": False}), {}) is None
+    contract = TableContract(table="public.a", primary_key=["id"], history=True)
+    built = app.history(off, {"public.a": contract})
+    assert built is not None and built.schema == "history"
+    assert built.policy.enabled("public.a") and not built.policy.enabled("public.b")
+
+
+def test_the_history_schema_must_differ_from_the_target_schema(tmp_path: Path) -> None:
+    data = base()
+    data["postgres"]["target_schema"] = "dw"
+    data["sink"]["history"] = {"target_schema": "dw"}
+    assert "sink.history.target_schema must differ" in error_of(tmp_path, data)
