@@ -49,14 +49,17 @@ def start(java: str, cache: Path, run_dir: Path, *, port: int, bootstrap: str,
 
 def secure_worker_lines(found: Material) -> list[str]:
     """The worker's own clients and, by the same keys prefixed, its connectors' producers,
-    consumers and admins; a file config provider so connector configs name secrets by
-    file (``${file:<path>:password}``) instead of holding them. The registry converter's
+    consumers and admins; config providers so connector configs name secrets by file
+    instead of holding them (``${dir:<folder>:<file>}``: the file's content, as Kubernetes
+    mounts a Secret; ``${file:<properties>:<key>}``). The registry converter's
     HTTPS client trusts the CA through the JVM truststore (``-Djavax.net.ssl.trustStore``)."""
     client = java_client_properties(found, "connect")
     lines = ["", "# secured (cdc stack up --secure)",
-             "config.providers=file",
+             "config.providers=file,dir",
              "config.providers.file.class="
-             "org.apache.kafka.common.config.provider.FileConfigProvider"]
+             "org.apache.kafka.common.config.provider.FileConfigProvider",
+             "config.providers.dir.class="
+             "org.apache.kafka.common.config.provider.DirectoryConfigProvider"]
     for prefix in ("", "producer.", "consumer.", "admin."):
         lines += [f"{prefix}{key}={value}" for key, value in client.items()]
     return [*lines, ""]

@@ -124,8 +124,10 @@ def generate(run_dir: Path) -> Material:
 
 
 def _write_private(path: Path, text: str) -> None:
+    """``text`` alone, no newline: Kafka Connect's directory config provider hands a file's
+    bytes over as they are (``${dir:<secrets>:postgres-debezium.password}``)."""
     path.touch(mode=0o600, exist_ok=True)
-    path.write_text(text + "\n")
+    path.write_text(text)
 
 
 def _name(common: str) -> x509.Name:
@@ -169,7 +171,7 @@ def _write_certs(found: Material, ca_cert: x509.Certificate, key: ec.EllipticCur
     found.ca.write_bytes(ca_cert.public_bytes(pem))
     found.server_cert.write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     _write_private(found.server_key, key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode().strip())
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
     password = found.store_password.encode()
     found.keystore.touch(mode=0o600, exist_ok=True)
     found.keystore.write_bytes(pkcs12.serialize_key_and_certificates(
