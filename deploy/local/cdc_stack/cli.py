@@ -26,6 +26,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         cmd.set_defaults(handler=_HANDLERS[name])
         if name == "up":
             _add_up_options(cmd)
+    gen = sub.add_parser("secrets", help="generate a CA, a server certificate and every "
+                         "component's password (as --secure does), e.g. for "
+                         "docker-compose.secure.yml")
+    gen.add_argument("--out", type=Path, required=True, help="folder to write them into")
+    gen.add_argument("--host", action="append", default=[],
+                     help="a name the server certificate must also hold (repeatable)")
+    gen.set_defaults(handler=_secrets)
     res = sub.add_parser("resolve", help="download the engines' JARs from Maven Central")
     res.add_argument("--all", action="store_true",
                      help="also Kafka Connect, Debezium and Compose's loader (built with Go)")
@@ -114,6 +121,17 @@ def _status(args: argparse.Namespace) -> int:
     alive = stack.status()
     _print_state(stack.state, alive)
     return 0 if alive and all(alive.values()) else 3
+
+
+def _secrets(args: argparse.Namespace) -> int:
+    from cdc_stack import security
+
+    found = security.generate_into(args.out.resolve(), tuple(args.host))
+    env = found.directory / "compose.env"
+    env.touch(mode=0o600, exist_ok=True)
+    env.write_text(security.compose_env(found))
+    print(f"CA, server certificate and passwords in {args.out}")
+    return 0
 
 
 def _resolve(args: argparse.Namespace) -> int:

@@ -104,8 +104,14 @@ def material(run_dir: Path) -> Material:
 
 
 def generate(run_dir: Path) -> Material:
-    """Create the CA, the server certificate, the stores and every user's password."""
-    found = material(run_dir)
+    """The local stack's material, in ``<run_dir>/secrets``."""
+    return generate_into(material(run_dir).directory)
+
+
+def generate_into(directory: Path, hosts: tuple[str, ...] = ()) -> Material:
+    """Create the CA, the server certificate (for 127.0.0.1, localhost and ``hosts``), the
+    stores and every user's password in ``directory``."""
+    found = Material(directory)
     found.directory.mkdir(parents=True, exist_ok=True)
     found.directory.chmod(0o700)
     for user in KAFKA_USERS:
@@ -117,7 +123,7 @@ def generate(run_dir: Path) -> Material:
     for store in ("keystore", "truststore"):
         _write_private(found.password_file(store, "tls"), secrets.token_hex(16))
     ca_key, ca_cert = _ca()
-    key, cert = _server(ca_key, ca_cert)
+    key, cert = _server(ca_key, ca_cert, hosts)
     _write_certs(found, ca_cert, key, cert)
     _truststore(found)
     return found
@@ -148,12 +154,13 @@ def _ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     return key, cert
 
 
-def _server(ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate
-            ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def _server(ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate,
+            hosts: tuple[str, ...]) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
-    names = x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    dns: list[x509.GeneralName] = [x509.DNSName(h) for h in ("localhost", *hosts)]
+    names = x509.SubjectAlternativeName(
+        [*dns, x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     cert = (x509.CertificateBuilder().subject_name(_name("localhost"))
             .issuer_name(ca_cert.subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now)
@@ -196,6 +203,16 @@ def _keytool() -> str:
     from cdc_stack.jdk import find_java
 
     return str(Path(find_java(17, None)).parent / "keytool")
+
+
+def compose_env(found: Material) -> str:
+    """``--env-file`` lines for docker-compose.secure.yml: the passwords the brokers' and
+    PostgreSQL's own settings take as values (clients read theirs from the files)."""
+    lines = [f"CDC_KAFKA_{u.upper()}_PASSWORD={found.password(u)}" for u in KAFKA_USERS]
+    lines += [f"CDC_PG_{u.upper()}_PASSWORD={found.password(u, 'postgres')}"
+              for u in POSTGRES_USERS]
+    lines.append(f"CDC_KEYSTORE_PASSWORD={found.store_password}")
+    return "\n".join([*lines, ""])
 
 
 def jaas(user: str, password: str, module: str = SCRAM_MODULE) -> str:
