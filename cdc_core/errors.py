@@ -37,11 +37,13 @@ The four families answer "what happens next":
         ├── UnavailableError                          → stop, resume from offsets
         │   ├── RegistryUnavailable                   unreachable, timeout, 408/429/5xx
         │   ├── PostgresUnavailable                   a command could not connect
+        │   ├── flink_jobs.cluster.ClusterUnavailable a session cluster's REST API is silent
         │   └── cdc_sink.errors.SinkServiceError
         │       ├── DeadLetterError                   Kafka did not acknowledge a DLQ record
         │       └── RetriesExhausted                  PostgreSQL stayed unreachable
         ├── RegistryRefused                           the registry said no (409, 422 …):
         │                                             → stop, say what it answered
+        ├── flink_jobs.cluster.ClusterRefused         the cluster said no (submit, stop …)
         └── StackError                                → development tools only
             ├── cdc_stack.errors.ResolveError         a JAR or binary could not be had
             ├── cdc_stack.errors.ServiceStartError    an engine did not become ready

@@ -12,12 +12,13 @@ Parsing and statistics are pure; fetching is at the bottom.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
@@ -81,13 +82,34 @@ def latencies(dsn: str, schema: str, tables: Iterable[str], since: datetime) -> 
     return out
 
 
-def topic_records(bootstrap: str, topic: str) -> int:
-    """Records in ``topic`` (high minus low watermark over its partitions)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "cdc-demo-measure"})
+def topic_records(bootstrap: str, topic: str, timeout_s: float = 60.0) -> int:
+    """Committed records in ``topic``, read to the end of every partition.
+
+    Offsets are no count: a transactional producer's commit markers take offsets too."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "cdc-demo-measure",
+                         "isolation.level": "read_committed", "enable.auto.commit": False,
+                         "enable.partition.eof": True})
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        marks = [consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-                 for p in partitions]
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        return _count_to_end(consumer, len(partitions), time.monotonic() + timeout_s)
     finally:
         consumer.close()
-    return sum(high - low for low, high in marks)
+
+
+def _count_to_end(consumer: Consumer, partitions: int, deadline: float) -> int:
+    count, ended = 0, set()
+    while len(ended) < partitions:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{partitions - len(ended)} partitions not read to their end")
+        msg = consumer.poll(0.5)
+        if msg is None:
+            continue
+        error = msg.error()
+        if error is not None and error.code() == KafkaError._PARTITION_EOF:
+            ended.add(msg.partition())
+        elif error is not None:
+            raise RuntimeError(f"reading {msg.topic()}: {error}")
+        else:
+            count += 1
+    return count

@@ -101,3 +101,12 @@ def test_stack_status_without_a_stack_says_so(tmp_path: Path) -> None:
     assert done.returncode == 3
     assert "Traceback" not in done.stderr
     assert f"no stack in {tmp_path / 'none'}" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("command", [["job", "status"], ["job", "stop", "--savepoint", "/x"]])
+def test_an_unreachable_flink_cluster_is_one_line(command: list[str]) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    done = _cdc(*command, "--cluster", url)
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"cdc job {command[1]}: Flink cluster at {url} did not answer")
