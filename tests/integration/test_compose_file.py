@@ -26,3 +26,19 @@ def test_compose_config_lists_the_pipeline_services() -> None:
     services = set(done.stdout.split())
     assert {"source-db", "kafka", "registry", "connect", "jobmanager", "taskmanager",
             "flink-job", "sink", "warehouse"} <= services, services
+
+
+def test_the_secured_override_passes_compose_config(tmp_path: Path) -> None:
+    from cdc_stack import security
+
+    binary = compose.ensure(StackSettings().cache_dir)
+    found = security.generate_into(tmp_path / "secrets", ("kafka", "registry"))
+    env = tmp_path / "compose.env"
+    env.write_text(security.compose_env(found))
+    done = subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yml"), "-f",
+                           str(ROOT / "docker-compose.secure.yml"), "--env-file", str(env),
+                           "config", "--services"], capture_output=True, text=True,
+                          check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "kafka-setup" in done.stdout.split()
+    assert "level=warning" not in done.stderr, done.stderr  # every variable is set

@@ -119,7 +119,7 @@ def generate_into(directory: Path, hosts: tuple[str, ...] = ()) -> Material:
     for user in POSTGRES_USERS:
         password = secrets.token_hex(16)
         _write_private(found.password_file(user, "postgres"), password)
-        _write_private(found.pgpass(user), f"127.0.0.1:*:*:{user}:{password}")
+        _write_private(found.pgpass(user), f"*:*:*:{user}:{password}")
     for store in ("keystore", "truststore"):
         _write_private(found.password_file(store, "tls"), secrets.token_hex(16))
     ca_key, ca_cert = _ca()
@@ -212,6 +212,7 @@ def compose_env(found: Material) -> str:
     lines += [f"CDC_PG_{u.upper()}_PASSWORD={found.password(u, 'postgres')}"
               for u in POSTGRES_USERS]
     lines.append(f"CDC_KEYSTORE_PASSWORD={found.store_password}")
+    lines.append(f"CDC_TRUSTSTORE_PASSWORD={found.truststore_password}")
     return "\n".join([*lines, ""])
 
 
