@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -29,7 +30,7 @@ from confluent_kafka import (
 
 from cdc_core import pgconnect
 from cdc_core.errors import CdcError, PostgresUnavailable, SinkError
-from cdc_sink import offsets
+from cdc_sink import offsets, pgerrors
 from cdc_sink.batch import Batch
 from cdc_sink.collapse import collapse
 from cdc_sink.deadletter import DeadLetters
@@ -264,10 +265,8 @@ class SinkService:
         with conn.transaction():
             self.p.tables.write_pending(conn)
             history = self._prepare_history(conn, batch)
-            results = {t: self._write_table(conn, batch, t, changes)
+            results = {t: self._write_table(conn, batch, t, changes, t in history)
                        for t, changes in collapsed.items()}
-            for table in history:
-                results[table].rejected.extend(self._write_history(conn, batch, table))
             rejected = _distinct_rejections(r for res in results.values() for r in res.rejected)
             if rejected:
                 self._dead_letter_rejected(rejected)
@@ -275,39 +274,67 @@ class SinkService:
             offsets.write(conn, self.p.target_schema, self.group, batch.next_offsets)
         return results
 
-    def _prepare_history(self, conn: psycopg.Connection[Any], batch: Batch) -> list[str]:
-        """The batch's tables that keep a history, their history DDL run (step 3)."""
+    def _prepare_history(self, conn: psycopg.Connection[Any], batch: Batch) -> set[str]:
+        """The batch's tables that keep a history, their history DDL run (step 3), each in
+        its own savepoint: a table whose history PostgreSQL refuses is halted like one whose
+        rows it refuses."""
         history = self.p.history
         if history is None:
-            return []
+            return set()
         history.begin()
-        tables = [t for t in batch.changes if t in self._with_history
-                  and self.p.tables.refusal(t) is None]
-        for table in tables:
-            history.prepare(conn, batch.layouts[table], batch.changes[table])
-        return tables
+        ready = set()
+        for table in [t for t in batch.changes if t in self._with_history]:
+            prepare = partial(history.prepare, conn, batch.layouts[table], batch.changes[table])
+            if self.p.tables.refusal(table) is None and self._refusable(conn, table, prepare):
+                ready.add(table)
+        return ready
 
-    def _write_history(self, conn: psycopg.Connection[Any], batch: Batch,
-                       table: str) -> list[tuple[SinkChange, str]]:
-        """Every change of the batch for ``table``, unless the table was refused."""
-        assert self.p.history is not None
-        if self.p.tables.refusal(table) is not None:
-            return []
-        return self.p.history.write(conn, batch.layouts[table], batch.changes[table])
+    def _refusable(self, conn: psycopg.Connection[Any], table: str,
+                   work: Callable[[], None]) -> bool:
+        """Run ``work`` in a savepoint; a schema refusal halts ``table`` (False)."""
+        try:
+            with conn.transaction():
+                work()
+            return True
+        except psycopg.Error as exc:
+            if pgerrors.classify(exc) != "schema":
+                raise
+            self.p.tables.refuse(table, pgerrors.reason("schema_rejected", exc), str(exc))
+            self.p.tables.persist(conn, table)
+            return False
 
     def _write_table(self, conn: psycopg.Connection[Any], batch: Batch, table: str,
-                     changes: list[SinkChange]) -> TableResult:
+                     changes: list[SinkChange], with_history: bool) -> TableResult:
         """One table's write; a table PostgreSQL refuses (pgerrors "schema") halts, and all
         of its records in the batch, not only the newest per key, go to the DLQ."""
         tables = self.p.tables
         if tables.refusal(table) is None:
-            result = write_table(conn, batch.layouts[table], changes)
+            result = self._write_rows(conn, batch, table, changes, with_history)
             if result.refused is None:
                 return result
             tables.refuse(table, *result.refused)
             tables.persist(conn, table)
         reason = tables.refusal(table) or "schema_rejected"
         return TableResult(rejected=[(change, reason) for change in batch.changes[table]])
+
+    def _write_rows(self, conn: psycopg.Connection[Any], batch: Batch, table: str,
+                    changes: list[SinkChange], with_history: bool) -> TableResult:
+        """The current-state rows, then the history's of every change of the batch: in one
+        savepoint, so a refused history leaves the table's rows unwritten too."""
+        layout = batch.layouts[table]
+        if not with_history or self.p.history is None:
+            return write_table(conn, layout, changes)
+        try:
+            with conn.transaction():
+                result = write_table(conn, layout, changes)
+                if result.refused is None:
+                    result.rejected.extend(self.p.history.write(conn, layout,
+                                                                batch.changes[table]))
+                return result
+        except psycopg.Error as exc:
+            if pgerrors.classify(exc) != "schema":
+                raise
+            return TableResult(refused=(pgerrors.reason("schema_rejected", exc), str(exc)))
 
     def _dead_letter_rejected(self, rejected: list[tuple[SinkChange, str]]) -> None:
         raws = refetch(client_config(self.p.consumer_config),

@@ -1,6 +1,8 @@
 """PostgreSQL's refusals through the running sink: a value refused for good (a jsonb nested
 100,000 deep: 54001) goes to the DLQ and the rest of its batch commits; a table PostgreSQL
 refuses (a column dropped by hand: 42703) halts alone. The sink never stops or restarts.
+With a change history the same holds, one dead letter per record, whether the column is
+dropped from the current table or from its history table (then neither is written).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from tests.integration.kafkaclients import create_topics
@@ -31,8 +34,10 @@ PEOPLE = TableSpec("people", ("id",), ({"name": "id", "type": "long"}, NAME),
                    lambda _rng, key: dict(key))
 
 
+@pytest.mark.parametrize("dropped_in", [None, "current", "history"],
+                         ids=["no-history", "history-current-refused", "history-refused"])
 def test_refused_values_and_tables_are_contained_and_the_sink_goes_on(
-        services: Services, pg_schema: str, tmp_path: Path) -> None:
+        services: Services, pg_schema: str, tmp_path: Path, dropped_in: str | None) -> None:
     registry = registry_client(services.registry_url)
     prefix = unique("ref").replace("-", "")
     topics = (f"{prefix}.public.docs", f"{prefix}.public.people")
@@ -41,8 +46,11 @@ def test_refused_values_and_tables_are_contained_and_the_sink_goes_on(
     people = TopicWriter.register(registry, topics[1], PEOPLE, processed=True)
     dsn = services.postgres_dsn
     at = Target(services.kafka_bootstrap, dsn, pg_schema, unique("sink"), topics)
-    sink = SinkProcess(write_config(tmp_path / "sink.yaml", at, services.registry_url),
-                       tmp_path / "sink.log").start()
+    hist = f"{pg_schema}_h"
+    history = {} if dropped_in is None else {"history": {"default": True,
+                                                         "target_schema": hist}}
+    sink = SinkProcess(write_config(tmp_path / "sink.yaml", at, services.registry_url,
+                                    **history), tmp_path / "sink.log").start()
 
     def step(records: list[Record]) -> list[tuple[str, int]]:
         delivered = produce_raw(services.kafka_bootstrap, records)
@@ -56,8 +64,8 @@ def test_refused_values_and_tables_are_contained_and_the_sink_goes_on(
         doc_offsets = step([rec(docs, DOCS, 201 + 2 * i, id=i,
                                 doc=deep if i == 3 else f'{{"n": {i}}}') for i in range(1, 6)])
         with psycopg.connect(dsn, autocommit=True) as conn:  # by hand, behind the sink's back
-            conn.execute(sql.SQL("alter table {} drop column name").format(
-                sql.Identifier(pg_schema, "people")))
+            conn.execute(sql.SQL("alter table {} drop column name cascade").format(
+                sql.Identifier(hist if dropped_in == "history" else pg_schema, "people")))
         refused = step([rec(people, PEOPLE, 301, id=2, name="p2"),
                         rec(people, PEOPLE, 303, id=1, name="p1 again")])
         later = step([rec(people, PEOPLE, 305, id=3, name="p3"),
@@ -73,3 +81,8 @@ def test_refused_values_and_tables_are_contained_and_the_sink_goes_on(
                        refused[0]: "schema_rejected_42703", refused[1]: "schema_rejected_42703",
                        later[0]: "schema_rejected_42703"}, sink.tail()
     assert "HALTED table people" in sink.log.read_text()
+    if dropped_in is not None:
+        assert sorted(rows(dsn, hist, "docs", "doc")) == [1, 2, 4, 5, 6]
+        assert rows(dsn, hist, "people", "id") == {1: (1,)}
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(hist)))
