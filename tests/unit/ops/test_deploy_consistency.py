@@ -243,3 +243,27 @@ def test_probes_and_healthchecks_use_the_sink_endpoints() -> None:
                   for c in (s.get("depends_on") or {}).values()]
     assert {"kafka", "registry", "warehouse", "source-db", "prometheus"} <= set(with_health)
     assert "service_healthy" in conditions
+
+
+def test_secured_configmaps_hold_valid_configurations_with_secrets_as_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flink_jobs.config import load as load_job
+
+    for var in [k for k in os.environ if k.startswith("CDC_")]:
+        monkeypatch.delenv(var)
+    docs = [d for p in sorted((DEPLOY / "k8s" / "secure").glob("*.yaml"))
+            for d in yaml.safe_load_all(p.read_text()) if d]
+    maps = {d["metadata"]["name"]: d["data"] for d in docs if d.get("kind") == "ConfigMap"}
+    secrets = {d["metadata"]["name"] for d in docs if d.get("kind") == "Secret"}
+    assert {"cdc-tls", "cdc-kafka-sink", "cdc-kafka-job", "cdc-warehouse"} <= secrets
+    for name, key, loader in (("cdc-sink-config-secure", "sink.yaml", load_sink),
+                              ("cdc-lag-exporter-config-secure", "lag-exporter.yaml",
+                               load_exporter),
+                              ("cdc-processor-config-secure", "job.yaml", load_job)):
+        (tmp_path / key).write_text(maps[name][key])
+        kafka = loader(tmp_path / key).kafka
+        assert kafka.properties["security.protocol"] == "SASL_SSL"
+        assert kafka.sasl_password is None and kafka.sasl_password_file is not None
+    for compose_file in ("sink.yaml", "job.yaml", "lag-exporter.yaml"):
+        text = (DEPLOY / "docker" / "secure" / compose_file).read_text()
+        assert "sasl_password_file" in text and "SASL_SSL" in text
