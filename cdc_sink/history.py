@@ -19,6 +19,7 @@ savepoints); the refused changes are returned for the dead-letter topic.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -33,6 +34,17 @@ from cdc_sink.staging import EMPTY_ARRAY
 from cdc_sink.writer import stage
 
 Month = tuple[int, int]
+
+
+@dataclass
+class Appended:
+    """What one history write did: rows appended (a replay appends none), refused changes."""
+
+    appended: int = 0
+    rejected: list[tuple[SinkChange, str]] = field(default_factory=list)
+
+    def __add__(self, other: Appended) -> Appended:
+        return Appended(self.appended + other.appended, self.rejected + other.rejected)
 
 
 class HistoryPolicy:
@@ -180,32 +192,31 @@ class History:
                 conn.execute(hsql.create_partition(h, month))
 
     def write(self, conn: psycopg.Connection[Any], current: TableLayout,
-              changes: list[SinkChange]) -> list[tuple[SinkChange, str]]:
-        """Append ``changes`` (every one of the batch, arrival order); the refused ones."""
+              changes: list[SinkChange]) -> Appended:
+        """Append ``changes`` (every one of the batch, arrival order)."""
         rows = distinct(changes)
-        return _isolating(conn, self.layout(current), rows) if rows else []
+        return _isolating(conn, self.layout(current), rows) if rows else Appended()
 
 
 def _append(conn: psycopg.Connection[Any], h: hsql.HistoryLayout,
-            changes: list[SinkChange]) -> None:
+            changes: list[SinkChange]) -> int:
     staging = hsql.staging_name(h)
     with conn.cursor() as cur:
         stage(cur, (hsql.create_staging(h, staging), clear_staging(staging),
                     hsql.copy_staging(h, staging)),
               (history_row(h, change) for change in changes))
-        cur.execute(hsql.append(h, staging))
+        return cur.execute(hsql.append(h, staging)).rowcount
 
 
 def _isolating(conn: psycopg.Connection[Any], h: hsql.HistoryLayout,
-               changes: list[SinkChange]) -> list[tuple[SinkChange, str]]:
+               changes: list[SinkChange]) -> Appended:
     try:
         with conn.transaction():  # a savepoint inside the batch transaction
-            _append(conn, h, changes)
-            return []
+            return Appended(_append(conn, h, changes))
     except psycopg.Error as exc:
         if pgerrors.classify(exc) != "data":
             raise
         if len(changes) == 1:
-            return [(changes[0], pgerrors.reason("value_rejected", exc))]
+            return Appended(rejected=[(changes[0], pgerrors.reason("value_rejected", exc))])
         mid = len(changes) // 2
         return _isolating(conn, h, changes[:mid]) + _isolating(conn, h, changes[mid:])

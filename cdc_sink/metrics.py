@@ -49,6 +49,9 @@ class SinkMetrics:
         self.rows_skipped_stale = Counter(
             "cdc_sink_rows_skipped_stale", "Changes not newer than the stored row (no-op)",
             ["table"], registry=r)
+        self.history_rows = Counter("cdc_sink_history_rows",
+                                    "Changes appended to a history table (replays not)",
+                                    ["table"], registry=r)
         self.position_ties = Counter(
             "cdc_sink_position_ties", "Changes of one key that only the Kafka offset ordered "
             "(no source position, equal commit time)", ["table"], registry=r)

@@ -328,8 +328,9 @@ class SinkService:
             with conn.transaction():
                 result = write_table(conn, layout, changes)
                 if result.refused is None:
-                    result.rejected.extend(self.p.history.write(conn, layout,
-                                                                batch.changes[table]))
+                    appended = self.p.history.write(conn, layout, batch.changes[table])
+                    result.rejected.extend(appended.rejected)
+                    result.history = appended.appended
                 return result
         except psycopg.Error as exc:
             if pgerrors.classify(exc) != "schema":
@@ -375,6 +376,8 @@ class SinkService:
             m.rows_skipped_stale.labels(table).inc(res.skipped_stale)
             if res.ties:
                 m.position_ties.labels(table).inc(res.ties)
+            if res.history:
+                m.history_rows.labels(table).inc(res.history)
         now = time.time()
         for table, stamps in batch.source_ts_ms.items():
             m.e2e_latency.observe_many((table,), [max(now - ts / 1000, 0.0) for ts in stamps])

@@ -38,6 +38,7 @@ class TableResult:
     rejected: list[tuple[SinkChange, str]] = field(default_factory=list)
     ties: int = 0  # updates only the Kafka offset ordered after the stored row
     refused: tuple[str, str] | None = None
+    history: int = 0  # changes appended to the table's history (history.py)
 
     def merge(self, other: TableResult) -> TableResult:
         return TableResult(self.inserted + other.inserted, self.updated + other.updated,
