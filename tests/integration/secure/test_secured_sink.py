@@ -9,8 +9,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
+from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from psycopg import sql
@@ -57,6 +59,9 @@ def test_sink_converges_through_sasl_ssl_into_verify_full_postgres(
     events = workload.events(600)
     produce(secured.bootstrap, writers, events, client=secured.kafka("job"))
     per_topic = Counter(writers[ev.spec.table].topic for ev in events)
+    garbage_topic = writers["customers"].topic  # one record no schema decodes: a dead letter
+    _produce_garbage(secured, garbage_topic)
+    per_topic[garbage_topic] += 1
     sink = SecuredSink(sink_settings(secured, group=group, topics=sorted(per_topic),
                                      schema=schema, dlq=dlq), tmp_path / "sink.log").start()
     try:
@@ -67,10 +72,35 @@ def test_sink_converges_through_sasl_ssl_into_verify_full_postgres(
             time.sleep(0.3)
         assert _stored(secured, schema, group) == target, sink.output()
         assert sink.readiness() == (True, "")
+        metrics = httpx.get(f"http://127.0.0.1:{sink.settings['http']['port']}/metrics",
+                            timeout=5).text
     finally:
         assert sink.stop() == 0
     assert_matches_model(secured.admin_dsn, schema, workload)
-    _assert_clean(sink.output(), secured)
+    headers = _dead_letter_headers(secured, dlq)
+    assert headers["cdc.source.topic"] == garbage_topic
+    _assert_clean(sink.output() + metrics + repr(headers), secured)
+
+
+def _produce_garbage(at: Secured, topic: str) -> None:
+    producer = Producer({**at.kafka("job"), "bootstrap.servers": at.bootstrap})
+    producer.produce(topic, key=b"\x00\x00\x00\x00\x01", value=b"not avro")
+    assert producer.flush(30) == 0
+
+
+def _dead_letter_headers(at: Secured, dlq: str) -> dict[str, str]:
+    consumer = Consumer({**at.kafka("admin"), "bootstrap.servers": at.bootstrap,
+                         "group.id": unique("dlq-reader"), "auto.offset.reset": "earliest"})
+    consumer.subscribe([dlq])
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            msg = consumer.poll(1)
+            if msg is not None and msg.error() is None:
+                return {k: (v or b"").decode(errors="replace") for k, v in msg.headers() or []}
+        raise AssertionError(f"no dead letter on {dlq}")
+    finally:
+        consumer.close()
 
 
 def _wrong_password(at: Secured, tmp: Path, s: dict[str, Any]) -> tuple[str, str]:
