@@ -1,7 +1,9 @@
 """Kafka Connect and Debezium on the secured stack: the worker and the connector's clients
 as user ``connect`` over SASL_SSL, Debezium reading PostgreSQL over TLS (verify-full) as
 user ``debezium`` with its password named by file, the Avro converter registering over
-HTTPS; the job's user reads the change back; nothing in the worker's log holds a secret."""
+HTTPS; the job's user reads the change back; nothing in the worker's log holds a secret.
+Then the whole path secured: the job (as ``job``, its Java clients' JAAS built from the
+shared keys) processes the change and the sink (as ``sink``) lands it in the warehouse."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from confluent_kafka import Consumer
 from psycopg import sql
 
 from cdc_stack import LocalStack, StackSettings, connect, security
+from tests.integration.flink.jobrun import JobProcess, write_config
 from tests.stackfixtures import unique
 
 
@@ -95,3 +98,70 @@ def test_debezium_captures_over_tls_into_sasl_ssl_kafka(stack: LocalStack) -> No
         assert secrets.password(user) not in log
     for user in security.POSTGRES_USERS:
         assert secrets.password(user, "postgres") not in log
+
+
+def _job_settings(stack: LocalStack, run: str) -> dict[str, object]:
+    ep, secrets = stack.state.endpoints, security.Material(Path(stack.state.endpoints
+                                                                 .secrets_dir))
+    return {
+        "kafka": {"bootstrap_servers": ep.kafka_bootstrap,
+                  "topic_pattern": f"shop_{run}\\.public\\..*", "group_id": f"cdc-job-{run}",
+                  "properties": {"security.protocol": "SASL_SSL",
+                                 "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "job",
+                                 "ssl.ca.location": str(secrets.ca)},
+                  "sasl_password_file": str(secrets.password_file("job"))},
+        "registry": {"url": ep.registry_url, "ssl_ca_location": str(secrets.ca)},
+        "job": {"checkpoint_interval_ms": 1000, "transactional_id_prefix": f"cdc-job-{run}",
+                "transaction_timeout_ms": 120000, "execution_mode": "thread"},
+        "processing": {"processed_prefix": f"processed_{run}", "dlq_topic": f"cdc_{run}.dlq",
+                       "dedup_window_ms": 10000, "idle_partition_ms": 1000},
+        "metrics": {"topic": f"cdc_{run}.metrics"},
+    }
+
+
+def test_debezium_job_sink_converge_secured_end_to_end(stack: LocalStack,
+                                                        tmp_path: Path) -> None:
+    from tests.integration.secure.conftest import Secured
+    from tests.integration.secure.sinkrun import SecuredSink, sink_settings
+
+    ep = stack.state.endpoints
+    secrets = security.Material(Path(ep.secrets_dir))
+    run = unique("e").replace("-", "")
+    table = _source_table(ep.postgres_dsn, run)
+    created = httpx.post(f"{ep.connect_url}/connectors", json=_connector(stack, run, table),
+                         timeout=60)
+    assert created.status_code == 201, created.text
+    job = JobProcess.start(write_config(tmp_path / "job.yaml", _job_settings(stack, run)),
+                           tmp_path / "job.log")
+    port = int(ep.postgres_dsn.split("@127.0.0.1:", 1)[1].split("/", 1)[0])
+    at = Secured(ep.kafka_bootstrap, ep.registry_url, ep.postgres_dsn, port, secrets, secrets)
+    schema = f"wh_{run}"
+    sink = SecuredSink(sink_settings(at, group=f"cdc-sink-{run}",
+                                     topics=[f"processed_{run}.public.{table}"], schema=schema,
+                                     dlq=f"cdc_{run}.dlq"), tmp_path / "sink.log").start()
+    try:
+        rows = _wait_rows(ep.postgres_dsn, schema, table, job, sink)
+    finally:
+        sink.stop()
+        job.kill()
+    assert rows == [(1, "first")]
+    output = sink.output() + job.log.read_text(errors="replace")
+    for secret in at.passwords():
+        assert secret not in output
+
+
+def _wait_rows(dsn: str, schema: str, table: str, job: JobProcess, sink: object
+               ) -> list[tuple[object, ...]]:
+    query = sql.SQL("select id, name from {}").format(sql.Identifier(schema, table))
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert job.proc.poll() is None, job.tail()
+        try:
+            with psycopg.connect(dsn) as conn:
+                found = conn.execute(query).fetchall()
+            if found:
+                return found
+        except psycopg.errors.UndefinedTable:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"no rows in {schema}.{table}\n{job.tail()}\n{sink!r}")
