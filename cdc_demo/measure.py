@@ -98,7 +98,7 @@ def topic_records(bootstrap: str, topic: str, timeout_s: float = 60.0) -> int:
 
 
 def _count_to_end(consumer: Consumer, partitions: int, deadline: float) -> int:
-    count, ended = 0, set()
+    count, ended = 0, set[int]()
     while len(ended) < partitions:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{partitions - len(ended)} partitions not read to their end")
