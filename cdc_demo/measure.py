@@ -107,7 +107,7 @@ def _count_to_end(consumer: Consumer, partitions: int, deadline: float) -> int:
             continue
         error = msg.error()
         if error is not None and error.code() == KafkaError._PARTITION_EOF:
-            ended.add(msg.partition())
+            ended.add(int(msg.partition() or 0))
         elif error is not None:
             raise RuntimeError(f"reading {msg.topic()}: {error}")
         else:
