@@ -109,7 +109,8 @@ def test_a_frozen_registry_times_out_per_try_and_is_retried_logged_and_reported(
                        "two logged retries while the registry is frozen")
             ready, reason = health.readiness()
             assert not ready
-            assert f"schema registry: fetching schema id {schema_id} failed" in reason
+            assert reason.startswith("sink: schema registry http"), reason  # its URL
+            assert f"fetching schema id {schema_id} failed" in reason
             assert "Timeout" in reason, reason
             proxy.mute(False)
             worker.join(30)
