@@ -42,10 +42,14 @@ def registry_unavailable(exc: BaseException) -> bool:
 def with_retries(work: Callable[[], T], *, on_failure: Callable[[BaseException], None],
                  initial_s: float, max_s: float, budget_s: float,
                  retryable: Callable[[BaseException], bool] = warehouse_unavailable,
-                 what: str = "warehouse") -> T:
+                 what: str = "warehouse",
+                 stopping: Callable[[], bool] = lambda: False) -> T:
     """Run ``work`` until it succeeds; between tries call ``on_failure`` and back off.
 
-    Every failed try is logged, naming ``what`` was being done, the error and the pause."""
+    Every failed try is logged, naming ``what`` was being done, the error and the pause.
+    Once ``stopping()`` (SIGTERM) the last failure is raised instead of waiting on: a sink
+    whose warehouse refuses it (a wrong password, an untrusted certificate) exits within
+    its grace period rather than at the end of the retry budget."""
     delay, started, attempts = initial_s, time.monotonic(), 0
     while True:
         attempts += 1
@@ -59,5 +63,20 @@ def with_retries(work: Callable[[], T], *, on_failure: Callable[[BaseException],
             log.warning("%s: attempt %d failed (%s: %s); retrying in %.1fs", what,
                         attempts, kind_of(exc), exc, delay)
             on_failure(exc)
-            time.sleep(delay)
+            if _wait_unless(stopping, delay):
+                raise
             delay = min(delay * 2, max_s)
+
+
+_STOP_POLL_S = 0.1
+
+
+def _wait_unless(stopping: Callable[[], bool], delay_s: float) -> bool:
+    """Sleep ``delay_s``, looking at ``stopping`` meanwhile; True if it said stop."""
+    deadline = time.monotonic() + delay_s
+    while not stopping():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(left, _STOP_POLL_S))
+    return True

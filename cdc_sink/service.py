@@ -392,7 +392,7 @@ class SinkService:
         retry = self.p.retry
         return with_retries(lambda: work(self._connection()), on_failure=self._db_failed,
                             initial_s=retry["initial_s"], max_s=retry["max_s"],
-                            budget_s=retry["budget_s"])
+                            budget_s=retry["budget_s"], stopping=lambda: self._stopping)
 
     def _connection(self) -> psycopg.Connection[Any]:
         """The open connection, or a new one; failing to connect (a wrong password, an

@@ -57,3 +57,16 @@ def test_other_failures_propagate_at_once_and_the_budget_is_bounded() -> None:
     with pytest.raises(RetriesExhausted):
         with_retries(down, on_failure=lambda _: None, initial_s=0.001, max_s=0.001,
                      budget_s=0.01, retryable=registry_unavailable)
+
+
+def test_a_stop_request_ends_the_waiting_with_the_last_failure() -> None:
+    calls: list[int] = []
+
+    def work() -> str:
+        calls.append(1)
+        raise psycopg.OperationalError("password authentication failed")
+
+    with pytest.raises(psycopg.OperationalError, match="password authentication"):
+        with_retries(work, on_failure=lambda _: None, initial_s=3600, max_s=3600,
+                     budget_s=7200, stopping=lambda: bool(calls))
+    assert len(calls) == 1  # stop asked while waiting: no hour-long wait, no second try
