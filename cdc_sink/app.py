@@ -79,8 +79,10 @@ def subscription(config: SinkConfig) -> list[str]:
 
 
 def retrying_fetch(registry: Registry, opts: SinkOptions, metrics: SinkMetrics,
-                   health: Health) -> Callable[[int], str]:
-    """``Registry.fetch`` that waits out a registry outage like a PostgreSQL one (retry.py)."""
+                   health: Health, stopping: Callable[[], bool] = lambda: False
+                   ) -> Callable[[int], str]:
+    """``Registry.fetch`` that waits out a registry outage like a PostgreSQL one (retry.py),
+    until ``stopping()``."""
     def fetch(schema_id: int) -> str:
         what = f"sink: schema registry {registry.url}: fetching schema id {schema_id}"
 
@@ -91,7 +93,7 @@ def retrying_fetch(registry: Registry, opts: SinkOptions, metrics: SinkMetrics,
         return with_retries(lambda: registry.fetch(schema_id), on_failure=failed,
                             initial_s=opts.retry_initial_backoff_s,
                             max_s=opts.retry_max_backoff_s, budget_s=opts.retry_budget_s,
-                            retryable=registry_unavailable, what=what)
+                            retryable=registry_unavailable, what=what, stopping=stopping)
     return fetch
 
 
@@ -127,7 +129,10 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
     opts = config.sink
     health = Health()
     consumer = with_problem_reports(consumer_config(config), health)
-    decoder = Decoder(retrying_fetch(Registry(config.registry), opts, metrics, health),
+    # The service is built last; the registry retries ask it whether SIGTERM came.
+    service: list[SinkService] = []
+    decoder = Decoder(retrying_fetch(Registry(config.registry), opts, metrics, health,
+                                     lambda: bool(service) and service[0].stopping),
                       lambda topic: opts.input_formats.get(topic, opts.input_format),
                       TableNames(opts.table_naming, opts.table_names))
     contracts = load_contracts(opts.contracts_dir)
@@ -146,7 +151,8 @@ def build(config: SinkConfig, metrics: SinkMetrics | None = None) -> SinkService
         retry_initial_s=opts.retry_initial_backoff_s, retry_max_s=opts.retry_max_backoff_s,
         retry_budget_s=opts.retry_budget_s, lag_interval_s=opts.lag_interval_s,
         lineage=lineage_hook(config), history=history(config, contracts))
-    return SinkService(parts)
+    service.append(SinkService(parts))
+    return service[0]
 
 
 def run(config: SinkConfig) -> int:

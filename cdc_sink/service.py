@@ -152,6 +152,11 @@ class SinkService:
         """Ask the loop to finish (SIGTERM/SIGINT handler)."""
         self._stopping = True
 
+    @property
+    def stopping(self) -> bool:
+        """``stop()`` was asked: retries give up waiting (retry.py)."""
+        return self._stopping
+
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
