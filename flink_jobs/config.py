@@ -113,8 +113,10 @@ class ProcessingOptions(BaseModel):
     dedup_retention_ms: int = Field(default=600_000, ge=0)
     max_out_of_orderness_ms: int = Field(default=5_000, ge=0)
     # Watermarks are per source partition; one without records for this long (processing
-    # time) stops holding the watermark back until its next record.
-    idle_partition_ms: int = Field(default=30_000, ge=1)
+    # time) stops holding the watermark back until its next record. Short: until then a
+    # table that changed once holds every window, enrichment deadline and the job's
+    # throughput at parallelism > 1 behind it.
+    idle_partition_ms: int = Field(default=2_000, ge=1)
     # Periodic watermark emission.  Must be set explicitly: with the Table source bridged to
     # a DataStream, PyFlink 2.2 otherwise emits no watermarks at all (measured).
     watermark_interval_ms: int = Field(default=200, ge=1)
