@@ -110,3 +110,33 @@ def test_an_unreachable_flink_cluster_is_one_line(command: list[str]) -> None:
     assert done.returncode == 1, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"cdc job {command[1]}: Flink cluster at {url} did not answer")
+
+
+def test_job_submit_without_its_config_is_one_line(tmp_path: Path) -> None:
+    done = _cdc("job", "submit", "--config", str(tmp_path / "absent.yaml"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"cdc job submit: {tmp_path / 'absent.yaml'}: no such file"]
+
+
+def test_the_demo_on_a_corrupt_stack_state_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "stack.json").write_text("[]")
+    done = _cdc("demo", "run", "--stack-dir", str(tmp_path))
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"cdc demo run: {tmp_path / 'stack.json'}: not a stack state file")
+
+
+def test_stack_down_without_a_stack_says_so(tmp_path: Path) -> None:
+    done = _cdc("stack", "down", "--dir", str(tmp_path / "none"))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"no stack in {tmp_path / 'none'}" in done.stdout + done.stderr
+
+
+def test_stack_up_refuses_a_broker_count_it_cannot_run(tmp_path: Path) -> None:
+    done = _cdc("stack", "up", "--kafka-brokers", "2", "--dir", str(tmp_path / "s"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "cdc stack up: error: argument --kafka-brokers: invalid choice: 2")
+    assert not (tmp_path / "s").exists()
