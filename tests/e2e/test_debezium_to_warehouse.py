@@ -7,7 +7,6 @@ seed is printed so that a failure replays exactly.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from cdc_demo.pipeline import Pipeline
 from cdc_demo.verify import VerifyReport
 from cdc_demo.workload import Workload
 from cdc_stack import LocalStack
+from tests.e2e.convergence import assert_converged, begin, seeded
 from tests.e2e.faults import Background, kill_and_restart_connect, topic_contains
 from tests.integration.ops.promstack import Prometheus
 from tests.support.waiting import wait_until
@@ -31,45 +31,22 @@ pytestmark = pytest.mark.e2e
 UNAVAILABLE = b"__debezium_unavailable_value"
 
 
-def _seeded() -> Workload:
-    seed = random.randrange(10**9)
-    print(f"workload seed {seed}")
-    return Workload(seed, customers=100, products=30)
-
-
-def _describe(report: VerifyReport) -> str:
-    return "\n".join(f"{t.table}: {t.mismatch_count} mismatches {t.mismatches}"
-                     for t in report.tables)
+# This file's pipelines converge within 240 s (the cluster tests allow convergence.py's 300).
+WAIT_S = 240
 
 
 def _begin(pipe: Pipeline, workload: Workload) -> Loader:
-    """Source with initial rows (captured by Debezium's snapshot), then connector, job (when
-    in the path) and sink."""
-    pipe.prepare_source()
-    loader = Loader(pipe.source_dsn, workload, rate=400)
-    loader.setup()
-    pipe.start_connector()
-    if pipe.through_flink:
-        pipe.start_job()
-    pipe.start_sink()
-    # Faults go into the streaming phase. (Connect killed during the initial snapshot makes
-    # Debezium snapshot again: rows inserted and deleted before that never reach Kafka.)
-    snapshot = pipe.wait_converged(timeout_s=240)
-    assert snapshot.converged, _describe(snapshot)
-    return loader
+    return begin(pipe, workload, timeout_s=WAIT_S)
 
 
 def _assert_converged(pipe: Pipeline, workload: Workload) -> VerifyReport:
-    report = pipe.wait_converged(workload.deleted, timeout_s=240)
-    logs = "\n".join(c.tail() for c in (pipe.job, pipe.sink) if c is not None)
-    assert report.converged, f"{_describe(report)}\n{logs}"
-    return report
+    return assert_converged(pipe, workload, timeout_s=WAIT_S)
 
 
 def test_converges_when_connect_and_sink_are_killed_mid_workload(
         e2e_stack: LocalStack, make_pipeline: Callable[..., Pipeline]) -> None:
     pipe = make_pipeline(through_flink=False)
-    workload = _seeded()
+    workload = seeded()
     loader = _begin(pipe, workload)
     load = Background(lambda: loader.run(changes=7000))
     load.start()
@@ -89,7 +66,7 @@ def test_converges_when_connect_and_sink_are_killed_mid_workload(
 def test_untouched_toast_values_and_an_added_column_reach_the_warehouse(
         make_pipeline: Callable[..., Pipeline]) -> None:
     pipe = make_pipeline(through_flink=False)
-    workload = _seeded()
+    workload = seeded()
     loader = _begin(pipe, workload)
     loader.run(changes=800)
     with psycopg.connect(pipe.source_dsn, autocommit=True) as conn:
@@ -142,7 +119,7 @@ def _row(pipe: Pipeline, table: str, key: int) -> dict[str, Any]:
 def test_converges_through_flink_when_the_job_is_killed_and_restored_from_checkpoint(
         e2e_stack: LocalStack, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
     pipe = make_pipeline(through_flink=True)
-    workload = _seeded()
+    workload = seeded()
     loader = _begin(pipe, workload)
     load = Background(lambda: loader.run(changes=5000))
     load.start()

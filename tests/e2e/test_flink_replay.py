@@ -22,8 +22,9 @@ from cdc_core.event_id import event_id, header_event_id
 from cdc_demo.measure import FLINK_DUPLICATES, counter_sum
 from cdc_demo.pipeline import Pipeline
 from cdc_stack import LocalStack
+from tests.e2e.convergence import seeded
 from tests.e2e.faults import Background, kill_and_restart_connect
-from tests.e2e.test_debezium_to_warehouse import _assert_converged, _begin, _seeded
+from tests.e2e.test_debezium_to_warehouse import _assert_converged, _begin
 from tests.integration.flink.jobrun import OutputDecoder
 from tests.support.waiting import wait_until
 
@@ -133,7 +134,7 @@ def close_the_workload_windows(pipe: Pipeline, raw: RawChanges) -> int:
 def test_connect_killed_mid_workload_replays_and_the_job_keeps_each_change_once(
         e2e_stack: LocalStack, make_pipeline: Callable[..., Pipeline]) -> None:
     pipe = make_pipeline(through_flink=True)
-    workload = _seeded()
+    workload = seeded()
     loader = _begin(pipe, workload)
     load = Background(lambda: loader.run(changes=4000))
     load.start()
