@@ -12,8 +12,8 @@ stale ones and replays included — into a staging table and appends them with
 and the offsets commit together or not at all, so a replay after a crash appends nothing
 twice and leaves nothing out.
 
-A value PostgreSQL refuses is isolated as the current-state write isolates it (halves in
-savepoints); the refused changes are returned for the dead-letter topic.
+A value PostgreSQL refuses is isolated by the current-state write's ``isolating`` (halves in
+savepoints, writer.py); the refused changes are returned for the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ import psycopg
 
 from cdc_core.errors import SinkError
 from cdc_sink import historysql as hsql
-from cdc_sink import pgerrors
 from cdc_sink.decode import RowSchema
 from cdc_sink.model import SinkChange
 from cdc_sink.sqlbuild import Column, TableLayout, clear_staging
 from cdc_sink.staging import EMPTY_ARRAY
-from cdc_sink.writer import stage
+from cdc_sink.writer import isolating, stage
 
 Month = tuple[int, int]
 
@@ -210,13 +209,6 @@ def _append(conn: psycopg.Connection[Any], h: hsql.HistoryLayout,
 
 def _isolating(conn: psycopg.Connection[Any], h: hsql.HistoryLayout,
                changes: list[SinkChange]) -> Appended:
-    try:
-        with conn.transaction():  # a savepoint inside the batch transaction
-            return Appended(_append(conn, h, changes))
-    except psycopg.Error as exc:
-        if pgerrors.classify(exc) != "data":
-            raise
-        if len(changes) == 1:
-            return Appended(rejected=[(changes[0], pgerrors.reason("value_rejected", exc))])
-        mid = len(changes) // 2
-        return _isolating(conn, h, changes[:mid]) + _isolating(conn, h, changes[mid:])
+    return isolating(conn, changes, lambda part: Appended(_append(conn, h, part)),
+                     lambda change, reason: Appended(rejected=[(change, reason)]),
+                     Appended.__add__)

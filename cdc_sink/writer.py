@@ -13,9 +13,9 @@ errors propagate (the caller retries the whole transaction, or exits).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -24,6 +24,8 @@ from cdc_sink import pgerrors, sqlbuild
 from cdc_sink.model import SinkChange
 from cdc_sink.sqlbuild import TableLayout
 from cdc_sink.staging import staging_row
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -96,16 +98,27 @@ def write_table(conn: psycopg.Connection[Any], layout: TableLayout,
         return TableResult(refused=(pgerrors.reason("schema_rejected", exc), str(exc)))
 
 
-def _isolating(conn: psycopg.Connection[Any], layout: TableLayout,
-               changes: list[SinkChange]) -> TableResult:
+def isolating(conn: psycopg.Connection[Any], changes: list[SinkChange],
+              attempt: Callable[[list[SinkChange]], R], rejected: Callable[[SinkChange, str], R],
+              merge: Callable[[R, R], R]) -> R:
+    """``attempt(changes)`` in a savepoint; on a ``data`` refusal, on halves until each
+    refused change is alone, whose result is ``rejected(change, reason)``. The results of
+    the halves are combined by ``merge``; other errors propagate."""
     try:
         with conn.transaction():  # a savepoint inside the batch transaction
-            return _write(conn, layout, changes)
+            return attempt(changes)
     except psycopg.Error as exc:
         if pgerrors.classify(exc) != "data":
             raise
         if len(changes) == 1:
-            return TableResult(rejected=[(changes[0], pgerrors.reason("value_rejected", exc))])
+            return rejected(changes[0], pgerrors.reason("value_rejected", exc))
         mid = len(changes) // 2
-        return _isolating(conn, layout, changes[:mid]).merge(
-            _isolating(conn, layout, changes[mid:]))
+        return merge(isolating(conn, changes[:mid], attempt, rejected, merge),
+                     isolating(conn, changes[mid:], attempt, rejected, merge))
+
+
+def _isolating(conn: psycopg.Connection[Any], layout: TableLayout,
+               changes: list[SinkChange]) -> TableResult:
+    return isolating(conn, changes, lambda part: _write(conn, layout, part),
+                     lambda change, reason: TableResult(rejected=[(change, reason)]),
+                     TableResult.merge)
