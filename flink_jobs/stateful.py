@@ -3,13 +3,14 @@
 The operators are Java classes in ``flink_jobs/jvm`` (built by ``make jvm`` into its
 ``target/``); this module only configures them through PyFlink's gateway, once per job, so
 no Python function runs per record in these stages.  Per-job work stays here: registering
-the metrics topic's schemas and reading the enrichment rules from the contracts.
+the metrics topic's schemas (``metrics_schemas.json``) and reading the enrichment rules
+from the contracts.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
 
 from pyflink.datastream import DataStream
 from pyflink.java_gateway import get_gateway
@@ -20,24 +21,10 @@ from flink_jobs.config import JobConfig
 from flink_jobs.jars import jvm_jar
 from flink_jobs.jvm_decode import DecodeSettings
 
-METRICS_KEY_SCHEMA: dict[str, Any] = {
-    "type": "record", "name": "WindowKey", "namespace": "cdc.metrics",
-    "fields": [{"name": "table", "type": "string"},
-               {"name": "window_start_ms", "type": "long"}],
-}
-METRICS_VALUE_SCHEMA: dict[str, Any] = {
-    "type": "record", "name": "TableWindow", "namespace": "cdc.metrics",
-    "doc": "Increments of one table's changes in one event-time window; add per key.",
-    "fields": [
-        {"name": "table", "type": "string"},
-        {"name": "window_start_ms", "type": "long"},
-        {"name": "window_end_ms", "type": "long"},
-        *({"name": f"count_{op}", "type": "long"} for op in ("c", "u", "d", "r")),
-        {"name": "sums", "type": {"type": "map", "values": "string"}},
-        {"name": "late", "type": "boolean"},
-        {"name": "emitted_ts_ms", "type": "long"},
-    ],
-}
+# Kept once for both sides: MetricsFunctionTest (flink_jobs/jvm) decodes the topic with it.
+METRICS_SCHEMAS = Path(__file__).resolve().parent / "metrics_schemas.json"
+
+
 def stateful_stages(routed: DataStream, settings: DecodeSettings, config: JobConfig
                     ) -> DataStream:
     """Sink rows of dedup, enrichment and metrics over the decoder's timestamped rows."""
@@ -57,5 +44,11 @@ def register_metrics_schemas(config: JobConfig) -> tuple[int, int]:
     """The metrics topic's key and value schema ids (TopicNameStrategy), registered."""
     registry = Registry(config.registry)
     topic = config.metrics.topic
-    return (registry.register(f"{topic}-key", json.dumps(METRICS_KEY_SCHEMA)),
-            registry.register(f"{topic}-value", json.dumps(METRICS_VALUE_SCHEMA)))
+    key, value = metrics_schemas()
+    return registry.register(f"{topic}-key", key), registry.register(f"{topic}-value", value)
+
+
+def metrics_schemas() -> tuple[str, str]:
+    """The metrics topic's key and value schemas, as Avro schema JSON."""
+    doc = json.loads(METRICS_SCHEMAS.read_text(encoding="utf-8"))
+    return json.dumps(doc["key"]), json.dumps(doc["value"])

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import cdc.flink.model.Counted;
 import cdc.flink.model.Sum;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,20 +26,9 @@ import org.junit.jupiter.api.Test;
 
 /** Windowed metrics: counts, exact sums, late increments, the metrics topic's encoding. */
 class MetricsFunctionTest {
-    /** flink_jobs/processor.py registers these for the metrics topic (METRICS_*_SCHEMA). */
-    static final Schema KEY = new Schema.Parser().parse("""
-            {"type": "record", "name": "WindowKey", "namespace": "cdc.metrics", "fields": [
-              {"name": "table", "type": "string"}, {"name": "window_start_ms", "type": "long"}]}""");
-    static final Schema VALUE = new Schema.Parser().parse("""
-            {"type": "record", "name": "TableWindow", "namespace": "cdc.metrics", "fields": [
-              {"name": "table", "type": "string"},
-              {"name": "window_start_ms", "type": "long"},
-              {"name": "window_end_ms", "type": "long"},
-              {"name": "count_c", "type": "long"}, {"name": "count_u", "type": "long"},
-              {"name": "count_d", "type": "long"}, {"name": "count_r", "type": "long"},
-              {"name": "sums", "type": {"type": "map", "values": "string"}},
-              {"name": "late", "type": "boolean"},
-              {"name": "emitted_ts_ms", "type": "long"}]}""");
+    /** The schemas flink_jobs/stateful.py registers for the metrics topic. */
+    static final Schema KEY = metricsSchema("key");
+    static final Schema VALUE = metricsSchema("value");
 
     private KeyedOneInputStreamOperatorTestHarness<String, Counted, Row> harness;
 
@@ -51,6 +43,16 @@ class MetricsFunctionTest {
     @AfterEach
     void close() throws Exception {
         harness.close();
+    }
+
+    private static Schema metricsSchema(String part) {
+        Path file = Path.of(System.getProperty("cdc.metrics.schemas", "../metrics_schemas.json"));
+        try {
+            return new Schema.Parser().parse(new ObjectMapper().readTree(file.toFile())
+                    .get(part).toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void feed(long ts, String op, String amount) throws Exception {
