@@ -2,7 +2,7 @@
 
 Kafka → ``Decoder`` → (``Tables`` judge the schema, ``QualityGate`` the contract) → ``Batch``
 → ``commit()``. A record that cannot be applied goes to the DLQ and never stops the loop.
-PostgreSQL failures are retried (retry.py); offsets never move past unwritten rows because
+PostgreSQL failures are retried (warehouse.py); offsets never move past unwritten rows because
 they are written in the same transaction as the rows. On partition assignment the consumer
 seeks to the offsets stored in the warehouse; Kafka commits only feed lag monitoring.
 """
@@ -28,8 +28,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
-from cdc_core import pgconnect
-from cdc_core.errors import CdcError, PostgresUnavailable, SinkError
+from cdc_core.errors import CdcError, SinkError
 from cdc_sink import offsets, pgerrors
 from cdc_sink.batch import Batch
 from cdc_sink.collapse import collapse
@@ -42,8 +41,8 @@ from cdc_sink.metrics import SinkMetrics
 from cdc_sink.model import RawMessage, SinkChange
 from cdc_sink.quality import QualityGate
 from cdc_sink.refetch import refetch
-from cdc_sink.retry import kind_of, with_retries
 from cdc_sink.tables import Tables
+from cdc_sink.warehouse import Warehouse
 from cdc_sink.writer import TableResult, write_table
 
 log = logging.getLogger(__name__)
@@ -116,7 +115,8 @@ class SinkService:
     def __init__(self, parts: SinkParts) -> None:
         self.p = parts
         self.group = str(parts.consumer_config["group.id"])
-        self._conn: psycopg.Connection[Any] | None = None
+        self._db = Warehouse(parts.conninfo, parts.retry, parts.metrics, parts.health,
+                             lambda: self._stopping)
         self._consumer = Consumer(parts.consumer_config)
         self._lag = LagProbe(client_config(parts.consumer_config))
         self._batch = self._new_batch()
@@ -131,7 +131,7 @@ class SinkService:
     # -- lifecycle -----------------------------------------------------------------------
     def run(self) -> None:
         """Consume until ``stop()``; then commit what is in flight and leave the group."""
-        self._with_db(self._bootstrap)
+        self._db.run(self._bootstrap)
         self._consumer.subscribe(self.p.subscription, on_assign=self._on_assign,
                                  on_revoke=self._on_revoke, on_lost=self._on_lost)
         self.p.metrics.up.set(1)
@@ -145,8 +145,7 @@ class SinkService:
             self.p.metrics.up.set(0)
             self.p.health.set_ready(False, "stopped")
             self._consumer.close()
-            if self._conn is not None:
-                self._conn.close()
+            self._db.close()
 
     def stop(self, *_: Any) -> None:
         """Ask the loop to finish (SIGTERM/SIGINT handler)."""
@@ -254,7 +253,7 @@ class SinkService:
         for table, folded in collapsed.items():
             if folded.ties:
                 self.p.metrics.position_ties.labels(table).inc(folded.ties)
-        results = self._with_db(lambda conn: self._write(
+        results = self._db.run(lambda conn: self._write(
             conn, batch, {t: folded.changes for t, folded in collapsed.items()}))
         self.p.tables.committed()
         if self.p.history is not None:
@@ -393,29 +392,6 @@ class SinkService:
         return Batch(self.p.batch_max_rows, self.p.batch_max_wait_s)
 
     # -- PostgreSQL ----------------------------------------------------------------------
-    def _with_db(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
-        retry = self.p.retry
-        return with_retries(lambda: work(self._connection()), on_failure=self._db_failed,
-                            initial_s=retry["initial_s"], max_s=retry["max_s"],
-                            budget_s=retry["budget_s"], stopping=lambda: self._stopping)
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        """The open connection, or a new one; failing to connect (a wrong password, an
-        untrusted certificate as much as a server down) is ``PostgresUnavailable``: one
-        line naming the warehouse (host:port/database, never the password), retried."""
-        if self._conn is None or self._conn.closed:
-            self._conn = pgconnect.connect(self.p.conninfo, what="sink: warehouse",
-                                           autocommit=True)
-        return self._conn
-
-    def _db_failed(self, exc: BaseException) -> None:
-        self.p.metrics.retries.labels(kind_of(exc)).inc()
-        detail = str(exc) if isinstance(exc, PostgresUnavailable) else kind_of(exc)
-        self.p.health.set_ready(False, f"warehouse: {detail}")
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
     def _bootstrap(self, conn: psycopg.Connection[Any]) -> None:
         with conn.transaction():
             self.p.tables.bootstrap(conn)
@@ -423,8 +399,8 @@ class SinkService:
     # -- rebalancing ---------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         wanted = [(tp.topic, tp.partition) for tp in partitions]
-        stored = self._with_db(lambda conn: offsets.read(conn, self.p.target_schema,
-                                                         self.group, wanted))
+        stored = self._db.run(lambda conn: offsets.read(conn, self.p.target_schema,
+                                                        self.group, wanted))
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
         self._assigned |= set(wanted)
