@@ -43,6 +43,9 @@ The four families answer "what happens next":
         │       └── RetriesExhausted                  PostgreSQL stayed unreachable
         ├── RegistryRefused                           the registry said no (409, 422 …):
         │                                             → stop, say what it answered
+        ├── KafkaRefused                              Kafka refused the user, its
+        │                                             certificate or an ACL (a pre-flight
+        │                                             check): → stop, say which
         ├── flink_jobs.cluster.ClusterRefused         the cluster said no (submit, stop …)
         └── StackError                                → development tools only
             ├── cdc_stack.errors.ResolveError         a JAR or binary could not be had
@@ -230,6 +233,11 @@ class RegistryRefused(PipelineError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class KafkaRefused(PipelineError):
+    """Kafka refused a client before it started: a wrong password, an untrusted certificate,
+    a missing ACL. Retrying does not change it; the message names the brokers and the user."""
 
 
 class StackError(PipelineError):

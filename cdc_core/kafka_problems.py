@@ -48,14 +48,19 @@ def security_kind(err: KafkaError) -> str | None:
     return _KINDS.get(err.code())
 
 
+def endpoint(client_config: dict[str, Any]) -> str:
+    """``kafka <brokers> (user <name>)``: where a client goes, and as whom."""
+    user = client_config.get("sasl.username")
+    return (f"kafka {client_config.get('bootstrap.servers', '?')}"
+            + (f" (user {user})" if user else ""))
+
+
 class ClientProblems:
     """The ``error_cb`` of one component's Kafka clients (see module docstring)."""
 
     def __init__(self, component: str, client_config: dict[str, Any],
                  on_problem: Callable[[str], None] | None = None) -> None:
-        user = client_config.get("sasl.username")
-        self.where = (f"{component}: kafka {client_config.get('bootstrap.servers', '?')}"
-                      + (f" (user {user})" if user else ""))
+        self.where = f"{component}: {endpoint(client_config)}"
         self._on_problem = on_problem
         self._said: set[str] = set()
         self._lock = threading.Lock()
@@ -67,12 +72,12 @@ class ClientProblems:
     def line(self, err: KafkaError) -> str | None:
         """The one line for a security problem, None for any other error."""
         kind = security_kind(err)
-        return None if kind is None else f"{self.where}: {kind}: {_text(err)}"
+        return None if kind is None else f"{self.where}: {kind}: {text(err)}"
 
     def __call__(self, err: KafkaError) -> None:
         found = self.line(err)
         if found is None:
-            self._once(logging.WARNING, f"{self.where}: {_text(err)}")
+            self._once(logging.WARNING, f"{self.where}: {text(err)}")
             return
         self._once(logging.ERROR, found)
         if self._on_problem is not None:
@@ -89,6 +94,6 @@ class ClientProblems:
         log.log(level, "%s", text)
 
 
-def _text(err: KafkaError) -> str:
+def text(err: KafkaError) -> str:
     """``err``'s text on one line, without librdkafka's repetition notes."""
     return _REPETITION.sub("", " ".join(err.str().split()))

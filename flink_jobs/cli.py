@@ -38,18 +38,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_embedded(args: argparse.Namespace) -> int:
-    """Validate the configuration, then run the job in this process."""
+    """Validate the configuration, check Kafka's and the registry's answer to the job's
+    user (flink_jobs/preflight.py), then run the job in this process."""
     configure_logging()
     for noisy in ("apache_beam", "py4j"):  # import-time INFO chatter of PyFlink's dependencies
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from flink_jobs.config import load
-    from flink_jobs.processor import run as run_job
+    from flink_jobs.preflight import check_job
 
     config = load(args.config)
+    check_job(config)
     for warning in local_warnings(config):
         log.warning(warning)
-    run_job(config)
+    _run_saying_refusals(config)
     return 0
+
+
+def _run_saying_refusals(config: JobConfig) -> None:
+    """Run the job; a failure caused by a Kafka refusal becomes its one line."""
+    from flink_jobs.preflight import job_failure
+    from flink_jobs.processor import run as run_job
+
+    try:
+        run_job(config)
+    except Exception as exc:  # py4j's error for the failed job: its Java cause chain
+        refused = job_failure(config.kafka, exc)
+        if refused is None:
+            raise
+        raise refused from None
 
 
 def local_warnings(config: JobConfig) -> list[str]:

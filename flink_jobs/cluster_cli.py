@@ -56,9 +56,12 @@ def _local_stack_cluster() -> str:
 
 def _submit(args: argparse.Namespace) -> int:
     from flink_jobs.config import load
+    from flink_jobs.preflight import check_job
     from flink_jobs.processor import runtime_options
 
-    config = runtime_options(load(args.config))
+    job_config = load(args.config)
+    check_job(job_config)  # the cluster would retry a refusal quietly: said here instead
+    config = runtime_options(job_config)
     argv = submit_argv(cluster_url(args.cluster), args.config, config.jars,
                        from_savepoint=args.from_savepoint, pyfs=args.pyfs)
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
