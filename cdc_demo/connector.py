@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cdc_core.errors import StackError
-from cdc_ops.connect_health import describe_failure, parse_one
+from cdc_ops.connect_health import describe_failure, is_failed, parse_one
 from cdc_stack.connect import converter_config
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy/local/connectors/shop-postgres.json"
@@ -95,11 +95,27 @@ class Connect:
         self._http = httpx.Client(timeout=timeout_s)
 
     def put(self, spec: Mapping[str, Any]) -> None:
-        """Create or update (idempotent ``PUT /connectors/<name>/config``)."""
-        response = self._http.put(f"{self.url}/connectors/{spec['name']}/config",
-                                  json=spec["config"])
+        """Create or update (idempotent ``PUT /connectors/<name>/config``); a refusal is one
+        line with what Connect's validation found (a database refusing the connector's
+        password or certificate lands there: Connect itself then answers only a 500)."""
+        name, config = spec["name"], spec["config"]
+        response = self._http.put(f"{self.url}/connectors/{name}/config", json=config)
         if response.status_code >= 300:
-            raise ConnectorError(f"Connect refused {spec['name']}: {response.text}")
+            found = "; ".join(self._validation_errors(name, config)) or _message(response)
+            raise ConnectorError(f"Connect {self.url}: connector {name} "
+                                 f"({database(config)}): refused: {found}")
+
+    def _validation_errors(self, name: str, config: Mapping[str, Any]) -> list[str]:
+        """``key: error`` for each setting Connect's validation of ``config`` rejects."""
+        plugin = str(config.get("connector.class", "")).rsplit(".", 1)[-1]
+        try:
+            response = self._http.put(f"{self.url}/connector-plugins/{plugin}/config/validate",
+                                      json={**config, "name": name})
+            configs = response.json().get("configs", []) if response.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            return []
+        values = [c.get("value") or {} for c in configs]
+        return [f"{v.get('name')}: {_one_line(e)}" for v in values for e in v.get("errors", [])]
 
     def state(self, name: str) -> tuple[str, list[str]]:
         """(connector state, task states); ``MISSING`` when Connect does not know it."""
@@ -118,24 +134,29 @@ class Connect:
         while time.monotonic() < deadline:
             connector, tasks = self.state(name)
             if "FAILED" in (connector, *tasks):
-                raise ConnectorError(f"{name} failed: {self._trace(name)}")
+                raise ConnectorError(self.failure(name) or f"{name} failed")
             if connector == "RUNNING" and tasks and all(t == "RUNNING" for t in tasks):
                 return
             time.sleep(0.5)
         raise ConnectorError(f"{name} not RUNNING after {timeout_s:.0f}s: {self.state(name)}")
 
     def failure(self, name: str) -> str | None:
-        """Why the connector captures nothing (it or a task is ``FAILED``), else None.
+        """Why the connector captures nothing (it or a task is ``FAILED``), else None: one
+        line naming Connect, the connector, its database and each trace's root cause.
         Unreachable, starting or rebalancing is not a failure: Connect recovers from those."""
+        status = self._get(f"/connectors/{name}/status")
+        if status is None or not is_failed(found := parse_one(name, status)):
+            return None
+        config = self._get(f"/connectors/{name}/config") or {}
+        return f"Connect {self.url}: {describe_failure(found, database(config))}"
+
+    def _get(self, path: str) -> dict[str, Any] | None:
         try:
-            response = self._http.get(f"{self.url}/connectors/{name}/status")
+            response = self._http.get(self.url + path)
         except httpx.HTTPError:
             return None
-        if response.status_code != 200:
-            return None
-        status = parse_one(name, response.json())
-        states = (status.state, *(t.state for t in status.tasks))
-        return describe_failure(status) if "FAILED" in states else None
+        body = response.json() if response.status_code == 200 else None
+        return body if isinstance(body, dict) else None
 
     def delete(self, name: str) -> None:
         """Remove the connector (missing is fine: deleting is idempotent)."""
@@ -143,11 +164,25 @@ class Connect:
         if response.status_code not in (204, 404):
             raise ConnectorError(f"cannot delete {name}: {response.text}")
 
-    def _trace(self, name: str) -> str:
-        body = self._http.get(f"{self.url}/connectors/{name}/status").json()
-        traces = [body["connector"].get("trace", "")]
-        traces += [t.get("trace", "") for t in body.get("tasks", [])]
-        return "\n".join(t for t in traces if t)[:4000]
+
+def database(config: Mapping[str, Any]) -> str:
+    """``database host:port/name`` of a Debezium connector's settings."""
+    return (f"database {config.get('database.hostname', '?')}:"
+            f"{config.get('database.port', '?')}/{config.get('database.dbname', '?')}")
+
+
+def _message(response: httpx.Response) -> str:
+    """Connect's error message (its JSON ``message``), else the body, on one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    text = body.get("message") if isinstance(body, dict) else None
+    return f"HTTP {response.status_code}: {_one_line(str(text or response.text))}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def register(connect_url: str, spec: Mapping[str, Any], timeout_s: float = 90.0) -> None:

@@ -68,15 +68,29 @@ def parse_status(body: Mapping[str, Any], only: Iterable[str] = ()) -> list[Conn
     return [found.get(n, ConnectorStatus(n, "MISSING", ())) for n in wanted]
 
 
-def describe_failure(status: ConnectorStatus) -> str:
-    """An operator's one-liner: which tasks are down, in which state, and the trace's head."""
+def describe_failure(status: ConnectorStatus, about: str = "") -> str:
+    """An operator's one-liner: which tasks are down, in which state, and the root cause of
+    each trace; ``about`` (the connector's database, say) goes next to its state."""
     down = status.failed_tasks() or (TaskStatus(status.name, "-", status.state),)
-    parts = [f"task {t.task} {t.state}: {_first_line(t.trace)}" for t in down]
-    return f"connector {status.name} ({status.state}): " + "; ".join(parts)
+    parts = [f"task {t.task} {t.state}: {root_cause(t.trace)}" for t in down]
+    state = f"{status.state}; {about}" if about else status.state
+    return f"connector {status.name} ({state}): " + "; ".join(parts)
 
 
-def _first_line(trace: str) -> str:
-    return trace.strip().splitlines()[0] if trace.strip() else "no trace"
+def is_failed(status: ConnectorStatus) -> bool:
+    """The connector or one of its tasks is ``FAILED``: it captures nothing until restarted."""
+    return "FAILED" in (status.state, *(t.state for t in status.tasks))
+
+
+def root_cause(trace: str) -> str:
+    """The line a person acts on: a Java trace's last ``Caused by:``, else its first line.
+
+    Connect wraps the refusal (``ConnectException: ... An exception occurred``); the
+    innermost cause names it (``PSQLException: FATAL: password authentication failed``)."""
+    lines = [line.strip() for line in trace.strip().splitlines()]
+    causes = [line.removeprefix("Caused by: ") for line in lines
+              if line.startswith("Caused by: ")]
+    return causes[-1] if causes else (lines[0] if lines else "no trace")
 
 
 class ConnectStatusReader:

@@ -13,7 +13,12 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from cdc_ops.config import ExporterConfig
-from cdc_ops.connect_health import ConnectMetrics, ConnectStatusReader
+from cdc_ops.connect_health import (
+    ConnectMetrics,
+    ConnectStatusReader,
+    describe_failure,
+    is_failed,
+)
 from cdc_ops.freshness import FreshnessMetrics, check
 from cdc_ops.lag_exporter import LagExporter
 from cdc_sink.config import load as load_sink_config
@@ -23,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def freshness_pass(config: ExporterConfig, registry: CollectorRegistry
-                   ) -> Callable[[], None] | None:
+                   ) -> Callable[[], str | None] | None:
     """A callable refreshing the freshness gauges, when the config names a sink config."""
     if config.freshness_sink_config is None:
         return None
@@ -40,19 +45,25 @@ def freshness_pass(config: ExporterConfig, registry: CollectorRegistry
 
 
 def connect_pass(config: ExporterConfig, registry: CollectorRegistry
-                 ) -> Callable[[], None] | None:
-    """A callable refreshing the Connect health gauges, when the config names Connect."""
+                 ) -> Callable[[], str | None] | None:
+    """A callable refreshing the Connect health gauges, when the config names Connect; it
+    answers the first ``FAILED`` connector or task as a line (the exporter is then not
+    ready: a refused connector captures nothing while the lag of its topics reads 0)."""
     if config.connect.url is None:
         return None
     reader, wanted = ConnectStatusReader(config.connect.url), config.connect.connectors
     metrics = ConnectMetrics(registry)
 
-    def refresh() -> None:
+    def refresh() -> str | None:
         try:
-            metrics.publish(reader.read(wanted))
+            statuses = reader.read(wanted)
         except Exception as exc:  # Connect down must not stop lag measurement
             metrics.errors.inc()
             log.warning("Connect status not read: %s", exc)
+            return None
+        metrics.publish(statuses)
+        return next((f"lag-exporter: Connect {reader.url}: {describe_failure(s)}"
+                     for s in statuses if is_failed(s)), None)
 
     return refresh
 
@@ -67,10 +78,9 @@ def serve_exporter(config: ExporterConfig, install_stop: Callable[[Callable[...,
               if p is not None]
 
     def after_pass() -> None:
-        for extra in extras:
-            extra()
+        found = [extra() for extra in extras]
         health.beat()
-        problem = exporter.problem
+        problem = exporter.problem or next((p for p in found if p), None)
         health.set_ready(problem is None, problem or "")
 
     server = serve(config.http.host, config.http.port, health, registry)

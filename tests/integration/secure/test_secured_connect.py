@@ -3,7 +3,9 @@ as user ``connect`` over SASL_SSL, Debezium reading PostgreSQL over TLS (verify-
 user ``debezium`` with its password named by file, the Avro converter registering over
 HTTPS; the job's user reads the change back; nothing in the worker's log holds a secret.
 Then the whole path secured: the job (as ``job``, its Java clients' JAAS built from the
-shared keys) processes the change and the sink (as ``sink``) lands it in the warehouse."""
+shared keys) processes the change and the sink (as ``sink``) lands it in the warehouse.
+A connector the database refuses (wrong password, untrusted certificate) is one line from
+the tooling that registers it, naming Connect, the connector and the database."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import pytest
 from confluent_kafka import Consumer
 from psycopg import sql
 
+from cdc_demo.connector import ConnectorError, register
 from cdc_stack import LocalStack, StackSettings, connect, security
 from tests.integration.flink.jobrun import JobProcess, write_config
 from tests.stackfixtures import unique
@@ -165,3 +168,38 @@ def _wait_rows(dsn: str, schema: str, table: str, job: JobProcess, sink: object
             pass
         time.sleep(1)
     raise AssertionError(f"no rows in {schema}.{table}\n{job.tail()}\n{sink!r}")
+
+
+def _wrong_db_password(stack: LocalStack, tmp: Path, config: dict[str, str]) -> str:
+    (tmp / "postgres-debezium.password").write_text("not-the-password")
+    config["database.password"] = f"${{dir:{tmp}:postgres-debezium.password}}"
+    return 'password authentication failed for user "debezium"'
+
+
+def _untrusted_db_cert(stack: LocalStack, tmp: Path, config: dict[str, str]) -> str:
+    config["database.sslrootcert"] = str(security.generate(tmp / "stranger").ca)
+    return "SSL error"
+
+
+REFUSED = {"postgres-wrong-password": _wrong_db_password,
+           "postgres-untrusted-cert": _untrusted_db_cert}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_connector_the_database_refuses_is_one_line(stack: LocalStack, tmp_path: Path,
+                                                       case: str) -> None:
+    ep = stack.state.endpoints
+    run = unique("r").replace("-", "")
+    spec = _connector(stack, run, _source_table(ep.postgres_dsn, run))
+    config: dict[str, str] = spec["config"]  # type: ignore[assignment]
+    cause = REFUSED[case](stack, tmp_path, config)
+    with pytest.raises(ConnectorError) as refused:
+        register(ep.connect_url, spec, timeout_s=60)
+    line = str(refused.value)
+    port = ep.postgres_dsn.split("@127.0.0.1:", 1)[1].split("/", 1)[0]
+    assert line.startswith(f"Connect {ep.connect_url}: connector shop-{run} (database "
+                           f"127.0.0.1:{port}/postgres): refused: "), line
+    assert cause in line and "\n" not in line
+    secrets = security.Material(Path(ep.secrets_dir))
+    for user in security.POSTGRES_USERS:
+        assert secrets.password(user, "postgres") not in line

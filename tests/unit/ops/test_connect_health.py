@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import pytest
 from prometheus_client import CollectorRegistry
 
+from cdc_ops import serve
 from cdc_ops.config import load
-from cdc_ops.connect_health import ConnectMetrics, describe_failure, parse_status
+from cdc_ops.connect_health import (
+    ConnectMetrics,
+    ConnectorStatus,
+    describe_failure,
+    parse_status,
+)
 
 TRACE = "org.apache.kafka.connect.errors.ConnectException: An exception occurred\n\tat x"
 
@@ -59,3 +66,43 @@ def test_connect_is_optional_in_the_exporter_config(tmp_path: Path) -> None:
     path.write_text(path.read_text() + "connect: {url: 'http://c:8083', connectors: [shop]}\n")
     connect = load(path).connect
     assert (connect.url, connect.connectors) == ("http://c:8083", ("shop",))
+
+
+def test_a_failed_task_is_said_by_the_root_cause_of_its_trace() -> None:
+    trace = ("org.apache.kafka.connect.errors.ConnectException: An exception occurred\n"
+             "\tat io.debezium.Task.start(Task.java:1)\n"
+             "Caused by: org.postgresql.util.PSQLException: FATAL: password authentication "
+             "failed for user \"debezium\"\n\tat org.postgresql.Conn(Conn.java:2)\n")
+    [status] = parse_status({"shop": _status("RUNNING", "FAILED", trace=trace)})
+    assert describe_failure(status, "database 127.0.0.1:5432/postgres") == (
+        "connector shop (RUNNING; database 127.0.0.1:5432/postgres): task 0 FAILED: "
+        "org.postgresql.util.PSQLException: FATAL: password authentication failed for user "
+        "\"debezium\"")
+
+
+class _Reader:
+    """Connect's status as ``ConnectStatusReader`` reads it, from ``body``."""
+
+    body: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def read(self, only: tuple[str, ...] = ()) -> list[ConnectorStatus]:
+        return parse_status(self.body, only)
+
+
+def test_a_failed_task_makes_the_exporter_not_ready_with_its_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "exporter.yaml"
+    path.write_text("kafka: {bootstrap_servers: 'k:9092'}\ngroups: [g]\n"
+                    "connect: {url: 'http://c:8083'}\n")
+    monkeypatch.setattr(serve, "ConnectStatusReader", _Reader)
+    refresh = serve.connect_pass(load(path), CollectorRegistry())
+    assert refresh is not None
+    _Reader.body = {"shop": _status("RUNNING", "RUNNING")}
+    assert refresh() is None
+    _Reader.body = {"shop": _status("RUNNING", "FAILED", trace=TRACE)}
+    assert refresh() == ("lag-exporter: Connect http://c:8083: connector shop (RUNNING): "
+                         "task 0 FAILED: org.apache.kafka.connect.errors.ConnectException: "
+                         "An exception occurred")
