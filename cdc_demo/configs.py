@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdc_demo.secured import kafka_section, registry_section, warehouse_dsn
 from cdc_demo.source import TABLES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,6 +44,14 @@ class Names:
     def dlq_topic(self) -> str:
         return f"cdc_{self.run_id}.dlq"
 
+    @property
+    def sink_group(self) -> str:
+        return f"cdc-sink-{self.run_id}"
+
+    @property
+    def job_group(self) -> str:
+        return f"cdc-job-{self.run_id}"
+
     def raw_topics(self) -> list[str]:
         return [f"{self.topic_prefix}.public.{t}" for t in TABLES]
 
@@ -59,6 +68,7 @@ class Endpoints:
     registry_v2_url: str  # Apicurio v2 API, for the Connect converter
     connect_url: str
     postgres_dsn: str  # the warehouse database
+    secrets_dir: str = ""  # the secured stack's secrets (cdc stack up --secure); "": plain
 
 
 def sink_config(names: Names, ep: Endpoints, *, through_flink: bool, http_port: int,
@@ -66,12 +76,14 @@ def sink_config(names: Names, ep: Endpoints, *, through_flink: bool, http_port: 
     """``cdc sink run`` config: processed topics behind Flink, else the raw Debezium ones."""
     topics = names.processed_topics() if through_flink else names.raw_topics()
     return {
-        "kafka": {"bootstrap_servers": ep.kafka_bootstrap, "group_id": f"sink-{names.run_id}",
-                  "topics": topics,
-                  # a killed sink's partitions move on after 10 s, not librdkafka's 45 s
-                  "properties": {"session.timeout.ms": "10000"}},
-        "registry": {"url": ep.registry_url},
-        "postgres": {"dsn": ep.postgres_dsn, "target_schema": names.target_schema},
+        "kafka": kafka_section(ep.secrets_dir, "sink", {
+            "bootstrap_servers": ep.kafka_bootstrap, "group_id": names.sink_group,
+            "topics": topics,
+            # a killed sink's partitions move on after 10 s, not librdkafka's 45 s
+            "properties": {"session.timeout.ms": "10000"}}),
+        "registry": registry_section(ep.secrets_dir, ep.registry_url),
+        "postgres": {"dsn": warehouse_dsn(ep.secrets_dir, ep.postgres_dsn, "sink"),
+                     "target_schema": names.target_schema},
         "sink": {"batch_max_rows": 5000, "batch_max_wait_ms": batch_max_wait_ms,
                  "input_format": "processed" if through_flink else "debezium",
                  "dlq_topic": names.dlq_topic, "contracts_dir": str(CONTRACTS_DIR),
@@ -83,8 +95,10 @@ def sink_config(names: Names, ep: Endpoints, *, through_flink: bool, http_port: 
 def exporter_config(names: Names, ep: Endpoints, *, through_flink: bool,
                     http_port: int) -> dict[str, Any]:
     """``cdc lag-exporter`` config: the sink's group (and the job's), the run's connector."""
-    groups = [f"sink-{names.run_id}", *([f"job-{names.run_id}"] if through_flink else [])]
-    return {"kafka": {"bootstrap_servers": ep.kafka_bootstrap}, "groups": groups,
+    groups = [names.sink_group, *([names.job_group] if through_flink else [])]
+    return {"kafka": kafka_section(ep.secrets_dir, "exporter",
+                                   {"bootstrap_servers": ep.kafka_bootstrap}),
+            "groups": groups,
             "interval_s": 5.0,
             "connect": {"url": ep.connect_url, "connectors": [names.connector]},
             "http": {"host": "127.0.0.1", "port": http_port}}
@@ -95,14 +109,15 @@ def job_config(names: Names, ep: Endpoints, *, checkpoint_dir: Path,
                restore_from: str | None = None, parallelism: int = 1) -> dict[str, Any]:
     """``cdc job run`` config for the raw topics of this run."""
     return {
-        "kafka": {"bootstrap_servers": ep.kafka_bootstrap, "topics": names.raw_topics(),
-                  "group_id": f"job-{names.run_id}"},
-        "registry": {"url": ep.registry_url},
+        "kafka": kafka_section(ep.secrets_dir, "job", {
+            "bootstrap_servers": ep.kafka_bootstrap, "topics": names.raw_topics(),
+            "group_id": names.job_group}),
+        "registry": registry_section(ep.secrets_dir, ep.registry_url),
         # the job_name the shipped flink_* alert rules select
         "job": {"name": "cdc-processor", "parallelism": parallelism,
                 "checkpoint_interval_ms": checkpoint_interval_ms,
                 "checkpoint_dir": checkpoint_dir.as_uri(), "restore_from": restore_from,
-                "transactional_id_prefix": f"tx-{names.run_id}",
+                "transactional_id_prefix": names.job_group,
                 "transaction_timeout_ms": 120_000, "prometheus_port": str(prometheus_port)},
         "processing": {"processed_prefix": names.processed_prefix,
                        "dlq_topic": names.dlq_topic,

@@ -77,7 +77,7 @@ def local_stack(stack_dir: Path | None, cluster: bool = False
 def endpoints_of(stack: LocalStack) -> Endpoints:
     ep = stack.state.endpoints
     return Endpoints(ep.kafka_bootstrap, ep.registry_url, ep.registry_v2_url, ep.connect_url,
-                     ep.postgres_dsn)
+                     ep.postgres_dsn, ep.secrets_dir)
 
 
 def new_pipeline(stack: LocalStack, own: bool, opts: DemoOptions) -> Pipeline:
@@ -190,7 +190,7 @@ def _figures(pipe: Pipeline, loader: Loader, max_lag_s: float, began: datetime) 
         latencies_s=tuple(measure.latencies(ep.postgres_dsn, names.target_schema, TABLES,
                                             began)),
         max_lag_s=max_lag_s, duplicates_dropped=int(stale + deduped),
-        dlq_records=measure.topic_records(ep.kafka_bootstrap, names.dlq_topic),
+        dlq_records=measure.topic_records(pipe.kafka_client(), names.dlq_topic),
         through_flink=pipe.through_flink)
 
 

@@ -44,7 +44,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 180.0)
 
 def plant_poison(pipe: Pipeline) -> None:
     """One record no decoder can read, in the first raw topic."""
-    producer = Producer({"bootstrap.servers": pipe.endpoints.kafka_bootstrap})
+    producer = Producer(pipe.kafka_client())
     producer.produce(pipe.names.raw_topics()[0], key=b"poison", value=POISON)
     if producer.flush(30) != 0:
         raise StackError("--faults: the poison record was not acknowledged")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
@@ -82,11 +83,12 @@ def latencies(dsn: str, schema: str, tables: Iterable[str], since: datetime) -> 
     return out
 
 
-def topic_records(bootstrap: str, topic: str, timeout_s: float = 60.0) -> int:
-    """Committed records in ``topic``, read to the end of every partition.
+def topic_records(client: dict[str, Any], topic: str, timeout_s: float = 60.0) -> int:
+    """Committed records in ``topic``, read to the end of every partition (``client``: the
+    brokers and any security settings).
 
     Offsets are no count: a transactional producer's commit markers take offsets too."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "cdc-demo-measure",
+    consumer = Consumer({**client, "group.id": "cdc-demo-measure",
                          "isolation.level": "read_committed", "enable.auto.commit": False,
                          "enable.partition.eof": True})
     try:

@@ -13,12 +13,13 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from cdc_core.errors import PostgresUnavailable
-from cdc_demo import cluster_jobs, connector, source
+from cdc_demo import cluster_jobs, connector, secured, source
 from cdc_demo.children import CDC, Child, write_yaml
 from cdc_demo.configs import Endpoints, Names, exporter_config, job_config, sink_config
 from cdc_demo.verify import Side, VerifyReport, verify, wait_converged
@@ -67,9 +68,16 @@ class Pipeline:
         """Create the source database and tables, and the topics the services read."""
         source.create_database(self.endpoints.postgres_dsn, self.names.source_db)
         source.apply_ddl(self.source_dsn)
+        if self.endpoints.secrets_dir:  # debezium owns no table: it cannot make its own
+            source.publish_to(self.source_dsn, "debezium",
+                              self.connector_params().placeholders()["publication_name"])
         topics = [*self.names.raw_topics(), self.names.dlq_topic]
         topics += self.names.processed_topics() if self.through_flink else []
-        create_topics(self.endpoints.kafka_bootstrap, topics, self.partitions)
+        create_topics(self.kafka_client(), topics, self.partitions)
+
+    def kafka_client(self) -> dict[str, Any]:
+        """librdkafka settings of the run's own clients (``admin`` on a secured stack)."""
+        return secured.client(self.endpoints.secrets_dir, self.endpoints.kafka_bootstrap)
 
     def connector_params(self) -> connector.SourceParams:
         return connector.SourceParams.from_dsn(
@@ -80,6 +88,7 @@ class Pipeline:
         """Register the Debezium connector (template in deploy/) and wait until it runs."""
         spec = connector.connector_spec(self.connector_params(), self.endpoints.registry_v2_url,
                                         connector.load_template())
+        spec["config"].update(secured.connector_settings(self.endpoints.secrets_dir))
         connector.register(self.endpoints.connect_url, spec)
 
     # -- Flink job and sink -----------------------------------------------------------------
@@ -196,10 +205,10 @@ class Pipeline:
             source.drop_database(self.endpoints.postgres_dsn, self.names.source_db)
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int = 1) -> None:
+def create_topics(client: dict[str, Any], names: list[str], partitions: int = 1) -> None:
     """Topics with the brokers' default replication (existing ones are fine): subscribers
-    need them to exist."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    need them to exist. ``client``: the brokers and any security settings."""
+    admin = AdminClient(client)
     futures = admin.create_topics([NewTopic(n, partitions, -1) for n in names],
                                   operation_timeout=30)
     for future in futures.values():

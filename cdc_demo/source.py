@@ -55,6 +55,18 @@ def drop_replication(dsn: str, slot: str, publication: str, wait_s: float = 30.0
         conn.execute(sql.SQL("drop publication if exists {}").format(sql.Identifier(publication)))
 
 
+def publish_to(dsn: str, user: str, publication: str) -> None:
+    """The source tables readable by ``user`` and in ``publication`` (made unless it exists):
+    a connector user that owns no table cannot create it."""
+    tables = sql.SQL(", ").join(sql.Identifier("public", t) for t in TABLES)
+    with connect(dsn, what="source database", autocommit=True) as conn:
+        conn.execute(sql.SQL("grant select on {} to {}").format(tables, sql.Identifier(user)))
+        if conn.execute("select 1 from pg_publication where pubname = %s",
+                        (publication,)).fetchone() is None:
+            conn.execute(sql.SQL("create publication {} for table {}").format(
+                sql.Identifier(publication), tables))
+
+
 def _slot_active(conn: psycopg.Connection[Any], slot: str) -> bool:
     row = conn.execute("select active from pg_replication_slots where slot_name = %s",
                        (slot,)).fetchone()

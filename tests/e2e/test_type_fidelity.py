@@ -200,7 +200,8 @@ def _assert_round_trips(run: TypeRun, work: Path) -> None:
         for family, cases in run.cases.items():
             conn.execute(_ddl(family, cases))
             _write(conn, family, cases, "snapshot")
-    create_topics(run.endpoints.kafka_bootstrap, [*run.topics(), run.names.dlq_topic])
+    create_topics({"bootstrap.servers": run.endpoints.kafka_bootstrap},
+                  [*run.topics(), run.names.dlq_topic])
     run.start(work)
     with psycopg.connect(run.source_dsn, autocommit=True) as conn:
         for family, cases in run.cases.items():

@@ -24,4 +24,4 @@ def test_a_transactional_topic_counts_its_committed_records_only(services: Servi
         else:
             producer.abort_transaction()
     # two committed and one aborted record, each followed by its transaction marker
-    assert topic_records(services.kafka_bootstrap, topic) == 2
+    assert topic_records({"bootstrap.servers": services.kafka_bootstrap}, topic) == 2

@@ -5,10 +5,13 @@ HTTPS; the job's user reads the change back; nothing in the worker's log holds a
 Then the whole path secured: the job (as ``job``, its Java clients' JAAS built from the
 shared keys) processes the change and the sink (as ``sink``) lands it in the warehouse.
 A connector the database refuses (wrong password, untrusted certificate) is one line from
-the tooling that registers it, naming Connect, the connector and the database."""
+the tooling that registers it, naming Connect, the connector and the database. And
+``cdc demo run`` on this stack converges with every component as its own user."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -203,3 +206,20 @@ def test_a_connector_the_database_refuses_is_one_line(stack: LocalStack, tmp_pat
     secrets = security.Material(Path(ep.secrets_dir))
     for user in security.POSTGRES_USERS:
         assert secrets.password(user, "postgres") not in line
+
+
+def test_the_demo_runs_on_the_secured_stack(stack: LocalStack) -> None:
+    done = subprocess.run([sys.executable, "-m", "cdc_cli.main", "demo", "run", "--stack-dir",
+                           str(stack.run_dir), "--duration", "10", "--rate", "50"],
+                          capture_output=True, text=True, check=False, timeout=600)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "converged            True" in done.stdout, output
+    logs = output.split("pipeline started; logs in ", 1)[1].split("\n", 1)[0]
+    output += "".join(p.read_text(errors="replace") for p in Path(logs).glob("*.log"))
+    secrets = security.Material(Path(stack.state.endpoints.secrets_dir))
+    for user in security.KAFKA_USERS:
+        assert secrets.password(user) not in output
+    for user in security.POSTGRES_USERS:
+        assert secrets.password(user, "postgres") not in output
+    assert "Traceback" not in output
