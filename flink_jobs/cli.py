@@ -41,7 +41,8 @@ def run_embedded(args: argparse.Namespace) -> int:
     """Validate the configuration, check Kafka's and the registry's answer to the job's
     user (flink_jobs/preflight.py), then run the job in this process."""
     configure_logging()
-    for noisy in ("apache_beam", "py4j"):  # import-time INFO chatter of PyFlink's dependencies
+    # import-time INFO chatter of PyFlink's dependencies; a line per registry request
+    for noisy in ("apache_beam", "py4j", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from flink_jobs.config import load
     from flink_jobs.preflight import check_job
@@ -62,7 +63,7 @@ def _run_saying_refusals(config: JobConfig) -> None:
     try:
         run_job(config)
     except Exception as exc:  # py4j's error for the failed job: its Java cause chain
-        refused = job_failure(config.kafka, exc)
+        refused = job_failure(config, exc)
         if refused is None:
             raise
         raise refused from None

@@ -82,7 +82,7 @@ def _detail(exc: Exception) -> str:
     return re.sub(r"^schema registry: ", "", " ".join(str(exc).split()))
 
 
-def job_failure(kafka: KafkaConfig, exc: BaseException) -> KafkaRefused | None:
+def job_failure(config: JobConfig, exc: BaseException) -> KafkaRefused | None:
     """A ``KafkaRefused`` line for a Flink job failure caused by a Kafka refusal, else None.
 
     ``exc`` is py4j's error for the failed job: its Java exception's cause chain is walked
@@ -91,8 +91,18 @@ def job_failure(kafka: KafkaConfig, exc: BaseException) -> KafkaRefused | None:
     while cause is not None:
         name = str(cause.getClass().getName()).rsplit(".", 1)[-1]
         if name in _REFUSALS:
-            message = " ".join(str(cause.getMessage() or "").split())
+            kafka = config.kafka
             where = endpoint({**kafka.properties, "bootstrap.servers": kafka.bootstrap_servers})
-            return KafkaRefused(f"{where}: {_REFUSALS[name]}: {message}")
+            return KafkaRefused(f"{where}: {_refusal(name, config)}: "
+                                + " ".join(str(cause.getMessage() or "").split()))
         cause = cause.getCause()
     return None
+
+
+def _refusal(name: str, config: JobConfig) -> str:
+    """What was refused: the transactional ids are named, the pre-flight check cannot see
+    them (Kafka describes no transactional id the job has not used yet)."""
+    if name == "TransactionalIdAuthorizationException":
+        return (f"not authorized to use transactional ids {config.job.transactional_id_prefix}*"
+                " (missing ACL)")
+    return _REFUSALS[name]

@@ -1,7 +1,8 @@
 """The job refused by the secured stack: a wrong password, an untrusted certificate (Kafka's
 or the registry's) or a missing ACL stops ``cdc job run`` (and ``cdc job submit``) before
 Flink starts, with one stderr line naming the job's command, the endpoint and the user, a
-non-zero exit, no traceback and no secret in its output."""
+non-zero exit, no traceback and no secret in its output; a refusal only Flink meets (the
+transactional ids) ends a job without restarts the same way."""
 
 from __future__ import annotations
 
@@ -111,3 +112,18 @@ def _assert_one_line(done: subprocess.CompletedProcess[str], expected: str,
     assert "Traceback" not in output
     for secret in at.passwords():
         assert secret not in output
+
+
+def test_a_job_refused_inside_flink_is_one_line_and_a_non_zero_exit(
+        secured: Secured, tmp_path: Path) -> None:
+    """The transactional ids are what the pre-flight check cannot see: Flink's sinks are
+    refused when they start, and a restart strategy that gives up ends the run."""
+    settings = job_settings(secured, unique("j").replace("-", ""))
+    settings["job"] |= {"transactional_id_prefix": "tx-not-granted",
+                        "checkpoint_dir": (tmp_path / "checkpoints").as_uri(),
+                        "flink_conf": {"restart-strategy.type": "none"}}
+    config = tmp_path / "job.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    _assert_one_line(_cdc_job("run", config),
+                     f"cdc job run: kafka {secured.bootstrap} (user job): not authorized to use "
+                     "transactional ids tx-not-granted* (missing ACL)", secured)

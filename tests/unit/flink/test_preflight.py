@@ -81,7 +81,7 @@ def test_a_job_failed_by_a_kafka_refusal_is_one_line() -> None:
                       "TopicAuthorizationException", "Not authorized to access topics:\n [x]")
     failed = _Py4JError(_JavaError("org.apache.flink.runtime.client.JobExecutionException",
                                    "Job execution failed.", root))
-    refused = job_failure(_config().kafka, failed)
+    refused = job_failure(_config(), failed)
     assert refused is not None
     assert str(refused) == ("kafka k:9093 (user job): not authorized (missing ACL): "
                             "Not authorized to access topics: [x]")
@@ -90,5 +90,14 @@ def test_a_job_failed_by_a_kafka_refusal_is_one_line() -> None:
 
 def test_other_job_failures_are_left_as_they_are() -> None:
     failed = _Py4JError(_JavaError("java.lang.IllegalStateException", "boom"))
-    assert job_failure(_config().kafka, failed) is None
-    assert job_failure(_config().kafka, ValueError("plain")) is None
+    assert job_failure(_config(), failed) is None
+    assert job_failure(_config(), ValueError("plain")) is None
+
+
+def test_refused_transactional_ids_are_named_by_the_jobs_prefix() -> None:
+    root = _JavaError("org.apache.kafka.common.errors.TransactionalIdAuthorizationException",
+                      "Transactional Id authorization failed.")
+    refused = job_failure(_config(), _Py4JError(root))
+    assert str(refused) == ("kafka k:9093 (user job): not authorized to use transactional ids "
+                            "cdc-processor* (missing ACL): Transactional Id authorization "
+                            "failed.")
