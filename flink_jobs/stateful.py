@@ -26,8 +26,9 @@ METRICS_SCHEMAS = Path(__file__).resolve().parent / "metrics_schemas.json"
 
 
 def stateful_stages(routed: DataStream, settings: DecodeSettings, config: JobConfig
-                    ) -> DataStream:
-    """Sink rows of dedup, enrichment and metrics over the decoder's timestamped rows."""
+                    ) -> tuple[DataStream, DataStream, DataStream]:
+    """Sink rows of dedup (processed), enrichment (enriched) and metrics, in that order
+    (``flink_jobs.tables.OUTPUT_TABLES``), over the decoder's timestamped rows."""
     add_jars_to_context_class_loader([jvm_jar(config).resolve().as_uri()])
     state = get_gateway().jvm.cdc.flink.state
     processing, metrics = config.processing, config.metrics
@@ -37,7 +38,8 @@ def stateful_stages(routed: DataStream, settings: DecodeSettings, config: JobCon
                                   metrics.topic, key_id, value_id)
     for table, rule in settings.rules().items():
         stages.enrich(table, list(rule.fields), rule.wait_ms)
-    return DataStream(stages.apply(routed._j_data_stream))
+    processed = DataStream(stages.apply(routed._j_data_stream))
+    return processed, DataStream(stages.enriched()), DataStream(stages.metrics())
 
 
 def register_metrics_schemas(config: JobConfig) -> tuple[int, int]:

@@ -8,8 +8,10 @@ exactly that as ``raw`` key/value columns and metadata columns, and it is the sa
 ``KafkaSource`` / ``KafkaSink`` underneath: offsets in checkpoints (committed to Kafka on
 checkpoint completion), ``read_committed`` input, and a transactional exactly-once sink.
 
-Two sinks, both exactly-once: processed and metrics records carry no headers, so their
-table has no ``headers`` column; only the DLQ's does.  Converting an (empty) header map
+Four sinks, all exactly-once, each with its own transactional id prefix: processed
+changes (dedup's output), enriched changes and metrics records go to one sink table each,
+so each sink chains into the operator that feeds it; they carry no headers, so their
+tables have no ``headers`` column; only the DLQ's does.  Converting an (empty) header map
 per record was about a fifth of a trivial Table-API job's cost.
 """
 
@@ -21,8 +23,12 @@ from flink_jobs.config import JobConfig
 
 SOURCE_TABLE = "cdc_raw"
 SINK_TABLE = "cdc_out"
+ENRICHED_TABLE = "cdc_out_enriched"
+METRICS_TABLE = "cdc_out_metrics"
 DLQ_TABLE = "cdc_dlq"
 DLQ_TRANSACTION_SUFFIX = "-dlq"
+# Transactional id suffix of each sink table of processed and metrics records.
+OUTPUT_TABLES = {SINK_TABLE: "", ENRICHED_TABLE: "-enriched", METRICS_TABLE: "-metrics"}
 
 
 def source_ddl(config: JobConfig) -> str:
@@ -51,10 +57,12 @@ def source_ddl(config: JobConfig) -> str:
 _SINK_COLUMNS = "`topic` STRING METADATA, k BYTES, v BYTES"
 
 
-def sink_ddl(config: JobConfig) -> str:
-    """The exactly-once sink of processed and metrics records (topic per record)."""
-    options = _sink_options(config, output_pattern(config), config.job.transactional_id_prefix)
-    return f"CREATE TABLE {SINK_TABLE} ({_SINK_COLUMNS}) WITH ({_with(options)})"
+def sink_ddl(config: JobConfig, table: str = SINK_TABLE) -> str:
+    """An exactly-once sink of processed or metrics records (topic per record); ``table``
+    is one of ``OUTPUT_TABLES``, whose suffix makes its transactional ids its own."""
+    prefix = config.job.transactional_id_prefix + OUTPUT_TABLES[table]
+    options = _sink_options(config, output_pattern(config), prefix)
+    return f"CREATE TABLE {table} ({_SINK_COLUMNS}) WITH ({_with(options)})"
 
 
 def dlq_sink_ddl(config: JobConfig) -> str:

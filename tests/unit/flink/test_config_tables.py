@@ -12,7 +12,14 @@ from cdc_core.errors import ConfigError
 from flink_jobs.cli import local_warnings
 from flink_jobs.config import JobConfig, load
 from flink_jobs.processor import runtime_options
-from flink_jobs.tables import dlq_sink_ddl, output_pattern, sink_ddl, source_ddl
+from flink_jobs.tables import (
+    ENRICHED_TABLE,
+    OUTPUT_TABLES,
+    dlq_sink_ddl,
+    output_pattern,
+    sink_ddl,
+    source_ddl,
+)
 
 BASE = {"kafka": {"bootstrap_servers": "b:9092", "topics": ["cdc.public.orders"]},
         "registry": {"url": "http://r"}}
@@ -67,6 +74,17 @@ def test_sink_is_exactly_once_and_pattern_covers_every_output() -> None:
         assert pattern.match(topic)
     assert not pattern.match("cdc.public.orders")
     assert not pattern.match("cdc.dlq")
+
+
+def test_each_output_sink_table_has_its_own_transactional_ids() -> None:
+    config = JobConfig(**BASE, job={"transactional_id_prefix": "tx-1"})
+    prefixes = {table: re.search(r"'sink.transactional-id-prefix' = '([^']+)'",
+                                 sink_ddl(config, table))
+                for table in OUTPUT_TABLES}
+    found = {table: m.group(1) for table, m in prefixes.items() if m}
+    assert found == {"cdc_out": "tx-1", "cdc_out_enriched": "tx-1-enriched",
+                     "cdc_out_metrics": "tx-1-metrics"}
+    assert f"CREATE TABLE {ENRICHED_TABLE} " in sink_ddl(config, ENRICHED_TABLE)
 
 
 def test_dlq_sink_is_exactly_once_with_headers_and_its_own_transactions() -> None:

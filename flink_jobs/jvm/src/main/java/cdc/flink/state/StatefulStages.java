@@ -18,11 +18,15 @@ import org.apache.flink.types.Row;
  *
  * <pre>
  *   changes + dimension updates
- *     ─key(row bucket / join)→ dedup ───────────────────────→ sink rows ──┐
- *              ├─ENRICH (facts + dimension updates)→ key(join) enrich ────┤→ union
- *              └─METRICS→ key(table) windowed metrics → metrics rows ─────┘
+ *     ─key(row bucket / join)→ dedup ───────────────────────→ sink rows (processed)
+ *              ├─ENRICH (facts + dimension updates)→ key(join) enrich → sink rows (enriched)
+ *              └─METRICS→ key(table) windowed metrics → metrics rows (metrics)
  * </pre>
- * The stateful operators keep the uids the Python stages had ({@code cdc-dedup},
+ * Each of the three outputs goes to its own sink, so each sink chains into the operator
+ * that feeds it (a sink behind a union of three inputs is a task of its own, and every
+ * record would cross the network once more to reach it).
+ *
+ * <p>The stateful operators keep the uids the Python stages had ({@code cdc-dedup},
  * {@code cdc-enrich}, {@code cdc-windowed-metrics}), so a checkpoint of this job restores at
  * another parallelism. At parallelism 1 ({@code local}) every key group is in the one
  * subtask, so streams are keyed in place (no shuffle) and dedup chains into the decoder's
@@ -37,6 +41,8 @@ public final class StatefulStages {
     private final int metricsKeyId;
     private final int metricsValueId;
     private final Map<String, EnrichRule> rules = new HashMap<>();
+    private DataStream<Row> enriched;
+    private DataStream<Row> metrics;
 
     /**
      * @param local the job runs at parallelism 1 (key in place)
@@ -62,23 +68,32 @@ public final class StatefulStages {
     }
 
     /**
-     * The sink rows (processed and metrics records) of the three stages, from the decoded
-     * changes and dimension updates (timestamped and watermarked).
+     * The processed sink rows of dedup (changes without an enrichment lookup), from the
+     * decoded changes and dimension updates (timestamped and watermarked); the other two
+     * outputs are then {@link #enriched} and {@link #metrics}.
      */
     public DataStream<Row> apply(DataStream<Routed> decoded) {
         SingleOutputStreamOperator<Row> deduped = keyed(decoded, Routed::routingKey)
                 .process(new DedupFunction(dedupWindowMs, dedupRetentionMs), SinkRows.TYPE)
                 .name("dedup").uid("cdc-dedup");
-        DataStream<Row> enriched = keyed(deduped.getSideOutput(DedupFunction.ENRICH),
-                                         Routed::joinKey)
+        enriched = keyed(deduped.getSideOutput(DedupFunction.ENRICH), Routed::joinKey)
                 .process(new EnrichFunction(rules), SinkRows.TYPE)
                 .name("enrich").uid("cdc-enrich");
-        DataStream<Row> metrics = keyed(deduped.getSideOutput(DedupFunction.METRICS),
-                                        (Counted c) -> c.table)
+        metrics = keyed(deduped.getSideOutput(DedupFunction.METRICS), (Counted c) -> c.table)
                 .process(new MetricsFunction(metricsWindowMs, metricsTopic, metricsKeyId,
                                              metricsValueId), SinkRows.TYPE)
                 .name("windowed-metrics").uid("cdc-windowed-metrics");
-        return deduped.union(enriched, metrics);
+        return deduped;
+    }
+
+    /** The enriched changes' sink rows of the stream {@link #apply} built. */
+    public DataStream<Row> enriched() {
+        return enriched;
+    }
+
+    /** The metrics records' sink rows of the stream {@link #apply} built. */
+    public DataStream<Row> metrics() {
+        return metrics;
     }
 
     private <T> KeyedStream<T, String> keyed(DataStream<T> stream, KeySelector<T, String> key) {
