@@ -129,7 +129,8 @@ class Connect:
         return body["connector"]["state"], [t["state"] for t in body.get("tasks", [])]
 
     def wait_running(self, name: str, timeout_s: float = 90.0) -> None:
-        """Until the connector and all its tasks run; fail fast on FAILED with the trace."""
+        """Until the connector and all its tasks run; fail fast on FAILED with the root cause
+        of its trace (``failure``)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             connector, tasks = self.state(name)
@@ -138,7 +139,8 @@ class Connect:
             if connector == "RUNNING" and tasks and all(t == "RUNNING" for t in tasks):
                 return
             time.sleep(0.5)
-        raise ConnectorError(f"{name} not RUNNING after {timeout_s:.0f}s: {self.state(name)}")
+        raise ConnectorError(f"Connect {self.url}: connector {name} not RUNNING after "
+                             f"{timeout_s:.0f}s: {self.state(name)}")
 
     def failure(self, name: str) -> str | None:
         """Why the connector captures nothing (it or a task is ``FAILED``), else None: one
