@@ -2,7 +2,7 @@
 
 Topology (one job; dedup, enrichment and metrics are JVM operators, see flink_jobs.stateful)::
 
-    Kafka source table (raw key/value + topic/partition/offset/headers)
+    Kafka source table (raw key/value + topic/partition/offset + the event_id header)
       → decode+validate ──side──→ DLQ rows (with headers) ──────────→ Kafka DLQ sink table
           → watermarks (source.ts_ms per source partition)
           → key_by(row bucket) dedup ─────────────────→ processed rows → Kafka sink table
@@ -36,10 +36,10 @@ from flink_jobs.stateful import stateful_stages
 from flink_jobs.tables import (
     DLQ_TABLE,
     OUTPUT_TABLES,
-    SOURCE_TABLE,
     dlq_sink_ddl,
     sink_ddl,
     source_ddl,
+    source_query,
 )
 
 
@@ -95,7 +95,7 @@ def build(env: StreamExecutionEnvironment, config: JobConfig) -> None:
     t_env.execute_sql(dlq_sink_ddl(config))
     settings = decode_settings(config)
     add_jars_to_context_class_loader([jvm_jar(config).resolve().as_uri()])
-    raw = t_env.to_data_stream(t_env.from_path(SOURCE_TABLE))
+    raw = t_env.to_data_stream(t_env.sql_query(source_query()))
     decoded = decode_stage(raw, settings, config)
     statements = t_env.create_statement_set()
     outputs = stateful_stages(decoded.routed, settings, config)

@@ -13,8 +13,10 @@ import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
 /**
- * Raw source rows (k, v, topic, partition, offset, headers) → changes and dimension updates
- * (main output, as {@link Routed}) and DLQ rows (side output {@link DecodeStage#DLQ}).
+ * Raw source rows (k, v, topic, partition, offset, event_id header) → changes and dimension
+ * updates (main output, as {@link Routed}) and DLQ rows (side output {@link DecodeStage#DLQ}).
+ * Of a record's headers only {@code event_id} is read, so the source hands over that one
+ * header's bytes (or null) rather than a map of all of them.
  *
  * <p>Metrics under the {@code cdc} group, as the Python stage had them (and the alerts and
  * docs name them): {@code records_in}, and per {@code reason} label {@code dlq_records},
@@ -47,11 +49,12 @@ public class DecodeValidateFunction extends ProcessFunction<Row, Routed> {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void processElement(Row row, Context ctx, Collector<Routed> out) throws Exception {
+        byte[] eventId = (byte[]) row.getField(5);
         RecordDecoder.Raw raw = new RecordDecoder.Raw((byte[]) row.getField(0),
                 (byte[]) row.getField(1), (String) row.getField(2), (Integer) row.getField(3),
-                (Long) row.getField(4), (Map<String, byte[]>) row.getField(5));
+                (Long) row.getField(4),
+                eventId == null ? Map.of() : Map.of(EventIds.HEADER, eventId));
         RecordDecoder.Decoded decoded = decoder.decode(raw, System.currentTimeMillis());
         recordsIn.inc();
         for (String expectation : decoded.softViolations()) {
