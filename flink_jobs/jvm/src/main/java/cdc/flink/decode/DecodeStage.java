@@ -2,7 +2,6 @@ package cdc.flink.decode;
 
 import cdc.flink.state.PartitionWatermarks;
 import cdc.flink.state.Routed;
-import cdc.flink.state.RoutedType;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -46,7 +45,7 @@ public final class DecodeStage {
      * it).
      */
     public DataStream<Routed> apply(DataStream<Row> raw) {
-        decoded = raw.process(new DecodeValidateFunction(settings), RoutedType.INSTANCE)
+        decoded = raw.process(new DecodeValidateFunction(settings), Types.POJO(Routed.class))
                 .name("decode-validate").uid("cdc-decode-validate");
         WatermarkStrategy<Routed> strategy =
                 PartitionWatermarks.strategy(maxOutOfOrdernessMs, idlePartitionMs);

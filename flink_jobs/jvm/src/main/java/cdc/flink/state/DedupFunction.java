@@ -2,7 +2,6 @@ package cdc.flink.state;
 
 import cdc.flink.model.Change;
 import cdc.flink.model.Counted;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -47,7 +46,7 @@ import org.apache.flink.util.OutputTag;
 public class DedupFunction extends KeyedProcessFunction<String, Routed, Row> {
     private static final long serialVersionUID = 1L;
 
-    public static final OutputTag<Routed> ENRICH = new OutputTag<>("enrich", RoutedType.INSTANCE);
+    public static final OutputTag<Routed> ENRICH = new OutputTag<>("enrich", Types.POJO(Routed.class));
     public static final OutputTag<Counted> METRICS =
             new OutputTag<>("metrics", Types.POJO(Counted.class));
 
@@ -55,12 +54,6 @@ public class DedupFunction extends KeyedProcessFunction<String, Routed, Row> {
     private final long retentionMs;
     private final long sweepMs;
     private transient MapState<String, Long> seen;
-    /**
-     * The sweep timer last registered per bucket and not yet fired: registering it again is
-     * a no-op for the timer service, so it is skipped (not state: after a restore the timers
-     * are registered again, which changes nothing).
-     */
-    private transient Map<String, Long> armed;
     private transient Counter duplicates;
     private transient Counter late;
     private transient Counter out;
@@ -85,7 +78,6 @@ public class DedupFunction extends KeyedProcessFunction<String, Routed, Row> {
     public void open(OpenContext context) {
         seen = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("seen", Types.STRING, Types.LONG));
-        armed = new HashMap<>();
         MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("cdc");
         duplicates = group.counter("duplicates_dropped");
         late = group.counter("late_events");
@@ -110,7 +102,7 @@ public class DedupFunction extends KeyedProcessFunction<String, Routed, Row> {
                 return;
             }
             seen.put(change.event_id, end);
-            arm(ctx, sweepAt(cleanup));
+            ctx.timerService().registerEventTimeTimer(sweepAt(cleanup));
         }
         if (change.ts_ms < watermark) {
             late.inc();
@@ -126,13 +118,6 @@ public class DedupFunction extends KeyedProcessFunction<String, Routed, Row> {
         } else {
             out.inc();
             collector.collect(SinkRows.of(change.topic, change.key, change.value));
-        }
-    }
-
-    private void arm(Context ctx, long sweep) {
-        Long last = armed.put(ctx.getCurrentKey(), sweep);
-        if (last == null || last != sweep) {
-            ctx.timerService().registerEventTimeTimer(sweep);
         }
     }
 
@@ -152,7 +137,6 @@ public class DedupFunction extends KeyedProcessFunction<String, Routed, Row> {
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Row> collector)
             throws Exception {
-        armed.remove(ctx.getCurrentKey(), timestamp);
         Iterator<Map.Entry<String, Long>> entries = seen.iterator();
         while (entries.hasNext()) {
             if (entries.next().getValue() - 1 + retentionMs <= timestamp) {
