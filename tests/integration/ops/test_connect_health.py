@@ -140,5 +140,8 @@ def _verify_reports_the_failed_task(side: ConnectSide, captured: Source,
             "--connect-url", side.connect_url, "--connector", captured.connector]
     assert main(argv) == 1
     out = capsys.readouterr().out
-    assert f"PIPELINE FAILURE: connector {captured.connector} (RUNNING): task 0 FAILED" in out
+    failure = next(line for line in out.splitlines() if line.startswith("PIPELINE FAILURE: "))
+    assert failure.startswith(f"PIPELINE FAILURE: Connect {side.connect_url}: connector "
+                              f"{captured.connector} (RUNNING; database ")
+    assert ": task 0 FAILED: " in failure and "DateTimeParseException" in failure
     assert "DIVERGED" in out
