@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from cdc_core.event_id import EVENT_ID_HEADER
 from flink_jobs.config import JobConfig
 
 SOURCE_TABLE = "cdc_raw"
@@ -57,8 +58,8 @@ def source_ddl(config: JobConfig) -> str:
 def source_query() -> str:
     """The source rows the decoder reads: of the headers only ``event_id``'s bytes (or
     NULL), so no record pays for converting a map of all its headers."""
-    return ("SELECT k, v, `topic`, `partition`, `offset`, `headers`['event_id'] AS event_id "
-            f"FROM {SOURCE_TABLE}")
+    return ("SELECT k, v, `topic`, `partition`, `offset`, "
+            f"`headers`['{EVENT_ID_HEADER}'] AS event_id FROM {SOURCE_TABLE}")
 
 
 _SINK_COLUMNS = "`topic` STRING METADATA, k BYTES, v BYTES"
